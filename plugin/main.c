@@ -1,0 +1,709 @@
+/*
+ * omkapture: turn alert log lines into Kapture CX tickets.
+ *
+ * main.c is thin: it parses the command line, loads config and rules,
+ * picks a sink and runs the read loop. Everything else is in the library.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "diag.h"
+#include "http.h"
+#include "input.h"
+#include "kapture.h"
+#include "log.h"
+#include "pipeline.h"
+#include "reader.h"
+#include "rules.h"
+#include "sink.h"
+#include "util.h"
+
+#define EXIT_OK 0
+#define EXIT_CONFIG 1
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 3
+
+#define REPLY_MAX 1000
+
+enum mode { MODE_RUN, MODE_CHECK, MODE_DRYRUN, MODE_TEST, MODE_TICKET };
+
+struct opts {
+	const char *config;
+	bool config_given;
+	char **rules;
+	size_t nrules;
+	bool omprog;
+	bool format_given;
+	enum input_format format;
+	int verbosity;
+	enum mode mode;
+	bool json;
+};
+
+enum {
+	OPT_OMPROG = 256, OPT_CHECK, OPT_DRYRUN, OPT_TEST, OPT_JSON,
+	OPT_HELP_CONFIG, OPT_TITLE, OPT_DETAILS, OPT_EMAIL, OPT_DUE, OPT_FIELD,
+};
+
+/* One table for getopt and --help, so they cannot disagree. */
+static const struct {
+	struct option opt;
+	const char *arg;
+	const char *help;
+} cli_options[] = {
+	{ { "config", required_argument, NULL, 'c' }, "FILE",
+	  "config file (default " CONF_DEFAULT_PATH ")" },
+	{ { "rules", required_argument, NULL, 'r' }, "PATH",
+	  "rule file or directory of *.rules; repeatable; replaces [rules] path" },
+	{ { "omprog", no_argument, NULL, OPT_OMPROG }, NULL,
+	  "speak rsyslog's omprog protocol: OK after start-up, one reply per line" },
+	{ { "format", required_argument, NULL, 'f' }, "FORMAT",
+	  "input: auto (default), plain, rsyslog-json, journal-json" },
+	{ { "check", no_argument, NULL, OPT_CHECK }, NULL,
+	  "validate config and rules, print a summary; exit 0, or 1 listing every problem" },
+	{ { "dry-run", no_argument, NULL, OPT_DRYRUN }, NULL,
+	  "full pipeline, but print each ticket as a JSON line instead of sending it" },
+	{ { "test", no_argument, NULL, OPT_TEST }, NULL,
+	  "match only: per-rule hit counts and the unmatched count at EOF" },
+	{ { "json", no_argument, NULL, OPT_JSON }, NULL,
+	  "with --test: print {\"lines\":N,\"matched\":M,\"rules\":{...}}" },
+	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more log output (debug)" },
+	{ { "quiet", no_argument, NULL, 'q' }, NULL, "warnings and errors only" },
+	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
+	{ { "help-config", no_argument, NULL, OPT_HELP_CONFIG }, NULL,
+	  "every config and rule key with its default" },
+	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
+};
+
+#define NCLI (sizeof(cli_options) / sizeof(cli_options[0]))
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+	char left[40];
+
+	fprintf(fp,
+	    "usage: omkapture [-c FILE] [-r PATH]... [--omprog] [-f FORMAT] [-v|-q]\n"
+	    "       omkapture -c FILE --check | --dry-run | --test [--json]\n"
+	    "       omkapture -c FILE ticket --title T [--details D] [--email E] [--due WHEN]\n"
+	    "                 [--field K=V]... [--dry-run]\n"
+	    "       omkapture --version | --help | --help-config\n\n"
+	    "Reads log lines on stdin until EOF, matches them against PCRE2 rules and\n"
+	    "creates Kapture CX tickets. The API token comes from [kapture] token_file\n"
+	    "or the KAPTURE_TOKEN environment variable, never from the command line.\n\n"
+	    "Options:\n");
+	for (i = 0; i < NCLI; i++) {
+		const struct option *o = &cli_options[i].opt;
+
+		if (o->val < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val,
+			    o->name, cli_options[i].arg ? " " : "",
+			    cli_options[i].arg ? cli_options[i].arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+			    cli_options[i].arg ? " " : "",
+			    cli_options[i].arg ? cli_options[i].arg : "");
+		fprintf(fp, "  %-26s %s\n", left, cli_options[i].help);
+	}
+	fprintf(fp,
+	    "\nticket options:\n"
+	    "  --title T                  ticket title (required)\n"
+	    "  --details D                ticket_details; \"-\" reads them from stdin\n"
+	    "  --email E                  email_id\n"
+	    "  --due WHEN                 +DURATION (e.g. +4h) or \"yyyy-MM-dd HH:mm:ss\"\n"
+	    "  --field K=V                extra body field; K may nest: a.b[0].c\n"
+	    "  --dry-run                  print the request instead of sending it\n"
+	    "\nExit status: 0 ok, 1 bad config or rules, 2 usage, 3 runtime failure.\n");
+}
+
+/* Signals only set flags; the loop acts on them between lines. */
+static volatile sig_atomic_t got_term, got_hup, got_usr1;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * One omprog reply: "OK", or a reason rsyslog logs. A reply must be one
+ * line, shorter than 4095 bytes, not end in CR, and not start with '.'
+ * (a keep-alive), so the reason is sanitised here.
+ */
+static int
+omprog_reply(const char *why)
+{
+	char line[REPLY_MAX + 2];
+	size_t i, n = 0;
+
+	if (why == NULL) {
+		return write_all(STDOUT_FILENO, "OK\n", 3);
+	}
+	for (i = 0; why[i] != '\0' && n < REPLY_MAX; i++) {
+		unsigned char c = (unsigned char)why[i];
+
+		line[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	if (n == 0 || line[0] == '.' || (n == 2 && !memcmp(line, "OK", 2))) {
+		memmove(line + 6, line, n < REPLY_MAX - 6 ? n : REPLY_MAX - 6);
+		memcpy(line, "error ", 6);
+		n = n + 6 < REPLY_MAX ? n + 6 : REPLY_MAX;
+	}
+	line[n++] = '\n';
+	return write_all(STDOUT_FILENO, line, n);
+}
+
+/* Everything a running configuration holds, swapped whole on SIGHUP. */
+struct runtime {
+	struct conf *conf;
+	struct ruleset *rules;
+	struct sink *sink;
+};
+
+static void
+runtime_free(struct runtime *rt)
+{
+	sink_free(rt->sink);
+	rules_free(rt->rules);
+	conf_free(rt->conf);
+	memset(rt, 0, sizeof(*rt));
+}
+
+/*
+ * Load config and rules per the options. need says what the mode needs:
+ * 'u' a URL, 't' a token. Problems go to d. Returns false on errors.
+ */
+static bool
+runtime_load(struct runtime *rt, const struct opts *o, struct diags *d,
+    bool need_send)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->conf = conf_new();
+	if (o->config_given || o->nrules == 0 ||
+	    access(o->config, F_OK) == 0)
+		conf_load(rt->conf, o->config, d);
+	if (o->nrules > 0)
+		conf_set_rule_paths(rt->conf, o->rules, o->nrules);
+	if (o->format_given)
+		rt->conf->format = o->format;
+	conf_validate(rt->conf, d, need_send);
+	rt->rules = rules_load(rt->conf, d);
+	if (need_send || o->mode == MODE_CHECK) {
+		if (!conf_load_token(rt->conf, d) && rt->conf->token_file == NULL) {
+			if (need_send)
+				diag_error(d, rt->conf->path, 0, "no API token: "
+				    "set [kapture] token_file or KAPTURE_TOKEN");
+			else
+				diag_warn(d, rt->conf->path, 0, "no API token "
+				    "configured: set [kapture] token_file or "
+				    "KAPTURE_TOKEN before sending");
+		}
+	}
+	return d->errors == 0;
+}
+
+static void
+print_check_summary(const struct runtime *rt)
+{
+	const struct ruleset *rs = rt->rules;
+	size_t i, j;
+
+	if (rt->conf->path != NULL)
+		printf("%s: ok\n", rt->conf->path);
+	for (i = 0; i < rs->nfiles; i++) {
+		printf("%s: %zu rule%s\n", rs->files[i].path,
+		    rs->files[i].nrules, rs->files[i].nrules == 1 ? "" : "s");
+		if (log_level() < LOG_LEVEL_DEBUG)
+			continue;
+		for (j = 0; j < rs->n; j++)
+			if (!strcmp(rs->v[j].file, rs->files[i].path))
+				printf("  [%s] line %d\n", rs->v[j].name,
+				    rs->v[j].line);
+	}
+	printf("%zu rule%s in %zu file%s; url: %s; token: %s\n", rs->n,
+	    rs->n == 1 ? "" : "s", rs->nfiles, rs->nfiles == 1 ? "" : "s",
+	    rt->conf->url ? rt->conf->url : "(not set)",
+	    rt->conf->token_source ? rt->conf->token_source : "(not set)");
+}
+
+static void
+dump_stats(const struct pipeline *p)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX / 2);
+	pipeline_stats_json(p, &b);
+	buf_appendc(&b, '\n');
+	write_all(STDERR_FILENO, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+print_test_summary(const struct pipeline *p, bool json)
+{
+	const struct ruleset *rs = p->rules;
+	size_t i;
+
+	if (json) {
+		struct buf b;
+
+		buf_init(&b, SIZE_MAX / 2);
+		/* Only the documented keys, in the documented order. */
+		buf_printf(&b, "{\"lines\":%lu,\"matched\":%lu,\"rules\":{",
+		    p->stats.lines, p->stats.matched);
+		for (i = 0; i < rs->n; i++) {
+			buf_printf(&b, "%s\"%s\":%lu", i ? "," : "",
+			    rs->v[i].name, rs->v[i].hits);
+		}
+		buf_appends(&b, "}}\n");
+		fputs(b.data, stdout);
+		buf_free(&b);
+		return;
+	}
+	printf("Lines: %lu, matched: %lu, unmatched: %lu\n", p->stats.lines,
+	    p->stats.matched, p->stats.lines - p->stats.matched);
+	printf("%-32s %10s  %s\n", "rule", "hits", "defined at");
+	for (i = 0; i < rs->n; i++)
+		printf("%-32s %10lu  %s:%d\n", rs->v[i].name, rs->v[i].hits,
+		    rs->v[i].file, rs->v[i].line);
+	if (p->stats.truncated || p->stats.json_errors ||
+	    p->rules->limit_errors)
+		printf("truncated lines: %lu, JSON errors: %lu, regex limit "
+		    "hits: %lu\n", p->stats.truncated, p->stats.json_errors,
+		    p->rules->limit_errors);
+}
+
+/* SIGHUP: build a whole new runtime; keep the old one on any error. */
+static void
+reload(struct runtime *rt, struct pipeline *p, const struct opts *o)
+{
+	struct runtime nrt;
+	struct diags d;
+	struct pipeline_stats keep = p->stats;
+
+	diags_init(&d);
+	if (!runtime_load(&nrt, o, &d, o->mode == MODE_RUN)) {
+		diags_print(&d, stderr);
+		log_warnx("reload failed: %zu error%s; keeping the running "
+		    "configuration", d.errors, d.errors == 1 ? "" : "s");
+		runtime_free(&nrt);
+		diags_free(&d);
+		return;
+	}
+	if (o->mode == MODE_RUN)
+		nrt.sink = sink_http_new(nrt.conf);
+	else if (o->mode == MODE_DRYRUN)
+		nrt.sink = sink_dryrun_new(STDOUT_FILENO);
+	if (o->mode != MODE_TEST && nrt.sink == NULL) {
+		log_warnx("reload failed: no HTTP client; keeping the running "
+		    "configuration");
+		runtime_free(&nrt);
+		diags_free(&d);
+		return;
+	}
+	diags_print(&d, stderr);
+	diags_free(&d);
+	pipeline_free(p);
+	runtime_free(rt);
+	*rt = nrt;
+	pipeline_init(p, rt->conf, rt->rules, rt->sink, rt->conf->format);
+	p->stats = keep;
+	log_info("reloaded: %zu rules", rt->rules->n);
+}
+
+/* The read loop shared by run, --omprog, --dry-run and --test. */
+static int
+run_loop(struct runtime *rt, const struct opts *o)
+{
+	struct pipeline p;
+	struct reader rd;
+	struct pollfd pfd;
+	const char *line;
+	char why[512];
+	size_t len;
+	bool trunc;
+	long n;
+	int rc;
+
+	pipeline_init(&p, rt->conf, rt->rules, rt->sink, rt->conf->format);
+	reader_init(&rd, STDIN_FILENO, (size_t)rt->conf->max_line);
+	if (o->omprog && omprog_reply(NULL) < 0)
+		fatal("stdout");
+	for (;;) {
+		while (reader_next(&rd, &line, &len, &trunc)) {
+			why[0] = '\0';
+			rc = pipeline_line(&p, line, len, trunc, why,
+			    sizeof(why));
+			if (o->omprog && omprog_reply(rc == 0 ? NULL : why) < 0)
+				fatal("stdout: rsyslog went away");
+			if (got_term)
+				break;
+		}
+		if (got_term || rd.eof)
+			break;
+		if (got_hup) {
+			got_hup = 0;
+			reload(rt, &p, o);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			dump_stats(&p);
+		}
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue; /* timeout or EINTR: look at the flags */
+		if ((n = reader_fill(&rd)) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			log_warn("reading stdin");
+			break;
+		}
+	}
+	if (o->mode == MODE_TEST)
+		print_test_summary(&p, o->json);
+	else if (log_level() >= LOG_LEVEL_DEBUG || p.stats.truncated ||
+	    p.stats.json_errors)
+		dump_stats(&p);
+	reader_free(&rd);
+	pipeline_free(&p);
+	return EXIT_OK;
+}
+
+/* The ticket subcommand: one ticket from the command line. */
+static int
+cmd_ticket(int argc, char **argv, struct opts *o)
+{
+	static const struct option topts[] = {
+		{ "title", required_argument, NULL, OPT_TITLE },
+		{ "details", required_argument, NULL, OPT_DETAILS },
+		{ "email", required_argument, NULL, OPT_EMAIL },
+		{ "due", required_argument, NULL, OPT_DUE },
+		{ "field", required_argument, NULL, OPT_FIELD },
+		{ "dry-run", no_argument, NULL, OPT_DRYRUN },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *title = NULL, *details = NULL, *email = NULL, *due = NULL;
+	struct field_node *fields = fields_new();
+	struct kapture_ticket t;
+	struct kapture_result res;
+	struct http_client *h;
+	struct conf *c = NULL;
+	struct diags d;
+	struct buf body, dbuf;
+	char duebuf[20], ref[17], *eq, *k;
+	const char *why;
+	int64_t secs;
+	uint64_t hv;
+	time_t now = clock_now(), tt;
+	bool dry = o->mode == MODE_DRYRUN;
+	int ch, rc = EXIT_RUNTIME;
+
+	buf_init(&dbuf, 1024 * 1024);
+	buf_init(&body, SIZE_MAX / 2);
+	diags_init(&d);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:vqh", topts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TITLE: title = optarg; break;
+		case OPT_DETAILS: details = optarg; break;
+		case OPT_EMAIL: email = optarg; break;
+		case OPT_DUE: due = optarg; break;
+		case OPT_DRYRUN: dry = true; break;
+		case 'c': o->config = optarg; o->config_given = true; break;
+		case 'v': log_init(NULL, LOG_LEVEL_DEBUG); break;
+		case 'q': log_init(NULL, LOG_LEVEL_QUIET); break;
+		case 'h': usage(stdout); rc = EXIT_OK; goto out;
+		case OPT_FIELD:
+			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg) {
+				fprintf(stderr, "omkapture ticket: --field wants "
+				    "KEY=VALUE, not \"%s\"\n", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			k = xstrndup(optarg, (size_t)(eq - optarg));
+			why = fields_add(fields, k, tmpl_new_literal(eq + 1));
+			if (why == NULL && (!strcmp(k, "title") ||
+			    !strcmp(k, "ticket_details") ||
+			    !strcmp(k, "due_date") || !strcmp(k, "email_id")))
+				why = "use --title/--details/--due/--email";
+			if (why != NULL) {
+				fprintf(stderr, "omkapture ticket: --field %s: "
+				    "%s\n", k, why);
+				free(k);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			free(k);
+			break;
+		default:
+			usage(stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind != argc || title == NULL || *title == '\0') {
+		fprintf(stderr, "omkapture ticket: %s\n", optind != argc ?
+		    "unexpected argument" : "--title is required");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (details != NULL && !strcmp(details, "-")) {
+		char chunk[8192];
+		ssize_t n;
+
+		while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				fatal("reading details from stdin");
+			buf_append(&dbuf, chunk, (size_t)n);
+		}
+		details = dbuf.data ? dbuf.data : "";
+	}
+	if (due != NULL && due[0] == '+') {
+		if (!duration_parse(due + 1, &secs)) {
+			fprintf(stderr, "omkapture ticket: --due: bad duration "
+			    "\"%s\"\n", due);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		time_format_local(now + (time_t)secs, duebuf);
+		due = duebuf;
+	} else if (due != NULL && (strlen(due) != 19 ||
+	    !time_parse_rfc3339(due, 19, &tt))) {
+		fprintf(stderr, "omkapture ticket: --due wants +DURATION or "
+		    "\"yyyy-MM-dd HH:mm:ss\", not \"%s\"\n", due);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+
+	c = conf_new();
+	conf_load(c, o->config, &d);
+	conf_validate(c, &d, !dry);
+	if (!dry && !conf_load_token(c, &d) && c->token_file == NULL)
+		diag_error(&d, c->path, 0, "no API token: set [kapture] "
+		    "token_file or KAPTURE_TOKEN");
+	diags_print(&d, stderr);
+	if (d.errors > 0) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+
+	hv = hash_fnv1a(HASH_FNV_INIT, title, strlen(title) + 1);
+	if (details != NULL)
+		hv = hash_fnv1a(hv, details, strlen(details) + 1);
+	hv = hash_fnv1a(hv, &now, sizeof(now));
+	snprintf(ref, sizeof(ref), "%016llx", (unsigned long long)hv);
+	memset(&t, 0, sizeof(t));
+	t.title = title;
+	t.details = details;
+	t.due_date = due;
+	t.email = email;
+	t.fields = fields;
+	t.ref_field = c->ref_field;
+	t.ref = ref;
+	kapture_body(&body, c->body_object, &t, (size_t)c->field_max);
+	if (dry) {
+		struct sink *s = sink_dryrun_new(STDOUT_FILENO);
+		struct sink_req req = { "ticket", "ticket", ref, c->url,
+		    body.data, body.len };
+		char w[256];
+
+		rc = s->submit(s, &req, w, sizeof(w)) == 0 ? EXIT_OK :
+		    EXIT_RUNTIME;
+		sink_free(s);
+		goto out;
+	}
+	http_global_init();
+	if ((h = http_client_new(c)) == NULL)
+		goto out;
+	switch (http_post(h, c->url, body.data, body.len, &res)) {
+	case KAPTURE_DONE:
+		printf("ticket %s created\n", res.ticket_id[0] ?
+		    res.ticket_id : "(no id)");
+		rc = EXIT_OK;
+		break;
+	default:
+		log_warnx("ticket not created: %s (HTTP %ld: %s)",
+		    kapture_outcome_name(res.outcome), res.http_status,
+		    res.message);
+		break;
+	}
+	http_client_free(h);
+out:
+	fields_free(fields);
+	buf_free(&body);
+	buf_free(&dbuf);
+	diags_free(&d);
+	conf_free(c);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct option longopts[NCLI + 1];
+	struct opts o;
+	struct runtime rt;
+	struct diags d;
+	size_t i;
+	int ch, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.config = CONF_DEFAULT_PATH;
+	o.verbosity = LOG_LEVEL_INFO;
+	for (i = 0; i < NCLI; i++)
+		longopts[i] = cli_options[i].opt;
+	memset(&longopts[NCLI], 0, sizeof(longopts[NCLI]));
+	log_init("omkapture", LOG_LEVEL_INFO);
+
+	/* '+': stop at the first non-option, the "ticket" subcommand. */
+	while ((ch = getopt_long(argc, argv, "+c:r:f:vqhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': o.config = optarg; o.config_given = true; break;
+		case 'r':
+			o.rules = xrealloc(o.rules, (o.nrules + 1) *
+			    sizeof(*o.rules));
+			o.rules[o.nrules++] = optarg;
+			break;
+		case 'f':
+			if (!input_format_parse(optarg, &o.format)) {
+				fprintf(stderr, "omkapture: -f: unknown format "
+				    "\"%s\" (auto, plain, rsyslog-json, "
+				    "journal-json)\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.format_given = true;
+			break;
+		case 'v': o.verbosity = LOG_LEVEL_DEBUG; break;
+		case 'q': o.verbosity = LOG_LEVEL_QUIET; break;
+		case OPT_OMPROG: o.omprog = true; break;
+		case OPT_CHECK: o.mode = MODE_CHECK; break;
+		case OPT_DRYRUN: o.mode = MODE_DRYRUN; break;
+		case OPT_TEST: o.mode = MODE_TEST; break;
+		case OPT_JSON: o.json = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case OPT_HELP_CONFIG:
+			printf("Config file (%s):\n\n", CONF_DEFAULT_PATH);
+			conf_print_help(stdout);
+			printf("\n");
+			rules_print_help(stdout);
+			return EXIT_OK;
+		case 'V': printf("omkapture %s\n", OMK_VERSION); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	log_init("omkapture", o.verbosity);
+	if (optind < argc) {
+		if (strcmp(argv[optind], "ticket") != 0) {
+			fprintf(stderr, "omkapture: unknown command \"%s\"\n",
+			    argv[optind]);
+			usage(stderr);
+			free(o.rules);
+			return EXIT_USAGE;
+		}
+		rc = cmd_ticket(argc - optind, argv + optind, &o);
+		free(o.rules);
+		return rc;
+	}
+	if (o.json && o.mode != MODE_TEST) {
+		fprintf(stderr, "omkapture: --json goes with --test\n");
+		return EXIT_USAGE;
+	}
+
+	diags_init(&d);
+	runtime_load(&rt, &o, &d, o.mode == MODE_RUN);
+	if (o.mode == MODE_CHECK) {
+		diags_print(&d, stderr);
+		if (d.errors == 0)
+			print_check_summary(&rt);
+		else
+			fprintf(stderr, "%zu error%s\n", d.errors,
+			    d.errors == 1 ? "" : "s");
+		rc = d.errors == 0 ? EXIT_OK : EXIT_CONFIG;
+		goto done;
+	}
+	diags_print(&d, stderr);
+	if (d.errors > 0) {
+		rc = EXIT_CONFIG;
+		if (o.omprog) {
+			/* rsyslog logs this reply: say why we cannot start. */
+			char why[128];
+
+			snprintf(why, sizeof(why), "omkapture: %zu config "
+			    "error%s, see the helper's log", d.errors,
+			    d.errors == 1 ? "" : "s");
+			omprog_reply(why);
+		}
+		goto done;
+	}
+	signals_init();
+	if (o.mode == MODE_RUN) {
+		http_global_init();
+		if ((rt.sink = sink_http_new(rt.conf)) == NULL) {
+			rc = EXIT_RUNTIME;
+			goto done;
+		}
+	} else if (o.mode == MODE_DRYRUN) {
+		rt.sink = sink_dryrun_new(STDOUT_FILENO);
+	}
+	rc = run_loop(&rt, &o);
+done:
+	runtime_free(&rt);
+	diags_free(&d);
+	free(o.rules);
+	return rc;
+}

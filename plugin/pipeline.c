@@ -1,0 +1,249 @@
+#include "pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "kapture.h"
+#include "log.h"
+
+#define TITLE_MARKER "\xe2\x80\xa6"                   /* … */
+#define DETAILS_MARKER "\n\xe2\x80\xa6[truncated]"
+
+void
+pipeline_init(struct pipeline *p, const struct conf *c, struct ruleset *rs,
+    struct sink *s, enum input_format fmt)
+{
+	memset(p, 0, sizeof(*p));
+	p->conf = c;
+	p->rules = rs;
+	p->sink = s;
+	p->format = fmt;
+	input_event_init(&p->ev);
+	/* Caps bound what one line can make us allocate. */
+	buf_init(&p->title, (size_t)c->title_max * 4 + 16);
+	buf_init(&p->details, (size_t)c->details_max + 16);
+	buf_init(&p->email, (size_t)c->field_max + 16);
+	buf_init(&p->due, (size_t)c->field_max + 16);
+	buf_init(&p->key, 4096);
+	buf_init(&p->body, SIZE_MAX / 2);
+}
+
+void
+pipeline_free(struct pipeline *p)
+{
+	input_event_free(&p->ev);
+	buf_free(&p->title);
+	buf_free(&p->details);
+	buf_free(&p->email);
+	buf_free(&p->due);
+	buf_free(&p->key);
+	buf_free(&p->body);
+}
+
+/* Cut the title to title_max characters, ending with a visible marker. */
+static void
+pipeline_cap_title(struct buf *b, size_t max_chars)
+{
+	size_t off;
+
+	if (!b->truncated && utf8_count(b->data, b->len) <= max_chars)
+		return;
+	off = utf8_offset(b->data, b->len, max_chars - 1);
+	b->len = off;
+	b->truncated = false;
+	buf_appends(b, TITLE_MARKER);
+}
+
+/* Cut to max bytes on a character boundary, marker included. */
+static void
+pipeline_cap_bytes(struct buf *b, size_t max, const char *marker)
+{
+	size_t mlen = strlen(marker);
+
+	if (!b->truncated && b->len <= max)
+		return;
+	b->len = utf8_cut(b->data, b->len, max - mlen);
+	b->truncated = false;
+	buf_append(b, marker, mlen);
+}
+
+/* The default key: rule name, then every capture, joined by '|'. */
+static void
+pipeline_default_key(struct buf *key, const struct rules_match *m)
+{
+	uint32_t i;
+
+	buf_appends(key, m->rule->name);
+	for (i = 1; i < m->ovcount && i <= m->rule->ncaptures; i++) {
+		buf_appendc(key, '|');
+		if (m->ovector[2 * i] != PCRE2_UNSET)
+			utf8_append_repaired(key, m->subject + m->ovector[2 * i],
+			    m->ovector[2 * i + 1] - m->ovector[2 * i]);
+	}
+}
+
+static void
+pipeline_render(struct buf *out, const struct tmpl *t,
+    const struct tmpl_ctx *ctx)
+{
+	buf_reset(out);
+	if (t != NULL)
+		tmpl_render(t, ctx, out);
+}
+
+static int
+pipeline_ticket(struct pipeline *p, const struct rules_match *m,
+    time_t now, char *why, size_t whylen)
+{
+	const struct conf *c = p->conf;
+	const struct rule *r = m->rule;
+	struct kapture_ticket t;
+	struct tmpl_ctx ctx;
+	struct sink_req req;
+	char due[20], ref[17];
+	uint64_t h;
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.ev = &p->ev;
+	ctx.subject = m->subject;
+	ctx.ovector = m->ovector;
+	ctx.ovcount = m->ovcount;
+	ctx.rule = r->name;
+	ctx.now = now;
+	ctx.count = 1;
+	ctx.first_seen = ctx.last_seen = p->ev.time ? p->ev.time : now;
+
+	buf_reset(&p->key);
+	if (r->key != NULL)
+		tmpl_render(r->key, &ctx, &p->key);
+	else
+		pipeline_default_key(&p->key, m);
+	ctx.key = p->key.data;
+	ctx.key_len = p->key.len;
+
+	pipeline_render(&p->title, r->title, &ctx);
+	if (p->title.len == 0)
+		buf_appends(&p->title, r->name); /* the API requires a title */
+	pipeline_cap_title(&p->title, (size_t)c->title_max);
+	pipeline_render(&p->details, r->details, &ctx);
+	pipeline_cap_bytes(&p->details, (size_t)c->details_max, DETAILS_MARKER);
+	pipeline_render(&p->email, r->email, &ctx);
+	pipeline_cap_bytes(&p->email, (size_t)c->field_max, "");
+	buf_reset(&p->due);
+	if (r->due_relative) {
+		time_format_local(now + (time_t)r->due_offset, due);
+		buf_appends(&p->due, due);
+	} else if (r->due != NULL) {
+		tmpl_render(r->due, &ctx, &p->due);
+		pipeline_cap_bytes(&p->due, (size_t)c->field_max, "");
+	}
+
+	/* The stable reference: the same incident, re-sent after a crash,
+	 * carries the same value, so duplicates can be recognised. */
+	h = hash_fnv1a(HASH_FNV_INIT, r->name, strlen(r->name) + 1);
+	h = hash_fnv1a(h, p->key.data, p->key.len + 1);
+	snprintf(due, sizeof(due), "%" PRId64, (int64_t)ctx.first_seen);
+	h = hash_fnv1a(h, due, strlen(due));
+	snprintf(ref, sizeof(ref), "%016" PRIx64, h);
+
+	memset(&t, 0, sizeof(t));
+	t.title = p->title.data;
+	t.details = p->details.len ? p->details.data : NULL;
+	t.due_date = p->due.len ? p->due.data : NULL;
+	t.email = p->email.len ? p->email.data : NULL;
+	t.fields = r->fields;
+	t.ctx = &ctx;
+	t.ref_field = c->ref_field;
+	t.ref = ref;
+	buf_reset(&p->body);
+	kapture_body(&p->body, c->body_object, &t, (size_t)c->field_max);
+
+	memset(&req, 0, sizeof(req));
+	req.rule = r->name;
+	req.key = p->key.data;
+	req.ref = ref;
+	req.url = c->url;
+	req.body = p->body.data;
+	req.len = p->body.len;
+	rc = p->sink->submit(p->sink, &req, why, whylen);
+	if (rc == 0)
+		p->stats.tickets++;
+	else
+		p->stats.ticket_errors++;
+	return rc;
+}
+
+int
+pipeline_line(struct pipeline *p, const char *line, size_t len,
+    bool truncated, char *why, size_t whylen)
+{
+	struct rules_match m;
+	bool any = false;
+	time_t now;
+	int rc = 0;
+
+	p->stats.lines++;
+	if (truncated)
+		p->stats.truncated++;
+	if (memchr(line, '\0', len) != NULL)
+		p->stats.nul_bytes++;
+	input_decode(&p->ev, p->format, line, len);
+	if (p->ev.json_error)
+		p->stats.json_errors++;
+	memset(&m, 0, sizeof(m));
+	now = clock_now();
+	while (rules_next(p->rules, &p->ev, &m)) {
+		any = true;
+		if (p->sink == NULL)
+			continue;
+		/* Every matching rule gets its ticket, even after one
+		 * failed: the failed one is reported, the caller retries. */
+		if (pipeline_ticket(p, &m, now, why, whylen) != 0)
+			rc = -1;
+	}
+	if (any)
+		p->stats.matched++;
+	if (!utf8_valid(line, len))
+		p->stats.invalid_utf8++;
+	return rc;
+}
+
+static void
+gen_num(yajl_gen g, const char *k, unsigned long v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_integer(g, (long long)v);
+}
+
+void
+pipeline_stats_json(const struct pipeline *p, struct buf *out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *s;
+	size_t i, n;
+
+	yajl_gen_map_open(g);
+	gen_num(g, "lines", p->stats.lines);
+	gen_num(g, "matched", p->stats.matched);
+	if (p->sink != NULL) {
+		gen_num(g, "tickets", p->stats.tickets);
+		gen_num(g, "ticket_errors", p->stats.ticket_errors);
+	}
+	gen_num(g, "truncated", p->stats.truncated);
+	gen_num(g, "nul_bytes", p->stats.nul_bytes);
+	gen_num(g, "json_errors", p->stats.json_errors);
+	gen_num(g, "regex_limit", p->rules->limit_errors);
+	yajl_gen_string(g, (const unsigned char *)"rules", 5);
+	yajl_gen_map_open(g);
+	for (i = 0; i < p->rules->n; i++)
+		gen_num(g, p->rules->v[i].name, p->rules->v[i].hits);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &s, &n);
+	buf_append(out, s, n);
+	yajl_gen_free(g);
+}

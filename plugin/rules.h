@@ -1,0 +1,114 @@
+/*
+ * rules.h: rule files (*.rules) and matching.
+ *
+ * A rule file is INI: one [section] per rule, tried in file order, files
+ * sorted by name. The first rule that matches wins unless it says
+ * "continue = yes". Regexes are compiled once, with JIT where available,
+ * and run under a match limit so a pathological pattern cannot hang the
+ * helper.
+ */
+#ifndef OMK_RULES_H
+#define OMK_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "diag.h"
+#include "fields.h"
+#include "input.h"
+#include "log.h"
+#include "tmpl.h"
+
+enum rule_match_on { MATCH_MESSAGE, MATCH_RAW, MATCH_JSON };
+enum rule_on_repeat { REPEAT_NONE, REPEAT_COMMENT, REPEAT_TICKET };
+
+struct rule {
+	char *name;
+	char *file;
+	int line;
+
+	char *match_src;
+	pcre2_code *re;
+	enum rule_match_on match_on;
+	char *json_field;          /* MATCH_JSON */
+	pcre2_code *ignore;        /* NULL: none */
+	char **programs;           /* NULL: any program */
+	size_t nprograms;
+	uint32_t ncaptures;
+
+	struct tmpl *title;
+	struct tmpl *details;
+	struct tmpl *email;        /* NULL: no email_id */
+	struct tmpl *due;          /* NULL: no due_date, or due_offset */
+	int64_t due_offset;        /* seconds, when due_relative */
+	bool due_relative;
+	struct tmpl *key;          /* NULL: rule name + every capture */
+	struct field_node *fields;
+
+	int64_t threshold_n;       /* fire on the Nth match ... */
+	int64_t threshold_window;  /* ... within this many seconds */
+	int64_t suppress;
+	int64_t renotify;
+	enum rule_on_repeat on_repeat;
+	bool cont;
+
+	unsigned long hits;
+};
+
+struct rules_file {
+	char *path;
+	size_t nrules;
+};
+
+struct ruleset {
+	struct rule *v;
+	size_t n;
+	struct rules_file *files;
+	size_t nfiles;
+
+	pcre2_match_data *md;
+	pcre2_match_data *md_ignore;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	struct log_ratelimit limit_rl;
+	unsigned long limit_errors; /* lines a rule gave up on */
+};
+
+/* Where a match stands: rules_next() fills it, one matching rule a call. */
+struct rules_match {
+	size_t next;               /* set to 0 before the first call */
+	const struct rule *rule;
+	const char *subject;
+	size_t subject_len;
+	const PCRE2_SIZE *ovector;
+	uint32_t ovcount;
+};
+
+/*
+ * Load every rule file the config names (conf->rule_paths), applying its
+ * [defaults]. Every problem goes to d as file:line. Returns a ruleset
+ * (possibly with errors in d: the caller decides) that the caller owns:
+ * rules_free().
+ */
+struct ruleset *rules_load(const struct conf *c, struct diags *d);
+/* Load rule text from a buffer (tests, fuzzing). */
+struct ruleset *rules_load_buf(const struct conf *c, const char *name,
+    const char *data, size_t len, struct diags *d);
+void rules_free(struct ruleset *rs);
+
+/*
+ * Find the next rule (from m->next) that matches ev. Returns false when
+ * no further rule matches. The captures in m stay valid until the next
+ * call.
+ */
+bool rules_next(struct ruleset *rs, const struct event *ev,
+    struct rules_match *m);
+
+/* Print every rule key with its help (for --help-config). */
+void rules_print_help(FILE *fp);
+/* True if key is a rule key (for [defaults] checks). */
+bool rules_is_key(const char *key);
+
+#endif
