@@ -386,6 +386,8 @@ conf_ini_cb(void *arg, const char *file, int line, const char *section,
 			diag_error(st->d, file, line,
 			    "[%s] %s set twice", section, key);
 		st->seen[i] = true;
+		if (i < sizeof(c->opt_line) / sizeof(c->opt_line[0]))
+			c->opt_line[i] = line;
 		if (conf_set(c, &conf_options[i], value, st->d, file, line) &&
 		    conf_options[i].type == CT_PATH &&
 		    *(char **)((char *)c + conf_options[i].offset) != NULL) {
@@ -443,6 +445,20 @@ conf_load_buf(struct conf *c, const char *name, const char *data,
 	return d->errors - before;
 }
 
+/* The line an option was set on, for diagnostics after parsing. */
+static int
+conf_line(const struct conf *c, const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS && i < sizeof(c->opt_line) /
+	    sizeof(c->opt_line[0]); i++)
+		if (!strcmp(conf_options[i].section, section) &&
+		    !strcmp(conf_options[i].key, key))
+			return c->opt_line[i];
+	return 0;
+}
+
 void
 conf_validate(struct conf *c, struct diags *d, bool need_url)
 {
@@ -453,11 +469,12 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 		if (need_url)
 			diag_error(d, f, 0, "[kapture] url is not set");
 	} else if ((why = conf_check_url(c->url, c->allow_insecure_http)))
-		diag_error(d, f, 0, "[kapture] url \"%s\": %s", c->url, why);
+		diag_error(d, f, conf_line(c, "kapture", "url"),
+		    "[kapture] url \"%s\": %s", c->url, why);
 	if (c->update_url != NULL &&
 	    (why = conf_check_url(c->update_url, c->allow_insecure_http)))
-		diag_error(d, f, 0, "[kapture] update_url \"%s\": %s",
-		    c->update_url, why);
+		diag_error(d, f, conf_line(c, "kapture", "update_url"),
+		    "[kapture] update_url \"%s\": %s", c->update_url, why);
 	if (c->ref_field == NULL || *c->ref_field == '\0')
 		diag_error(d, f, 0, "[kapture] ref_field must not be empty");
 	if (c->concurrency < 1 || c->concurrency > 256)
@@ -506,8 +523,9 @@ conf_load_token(struct conf *c, struct diags *d)
 	if (c->token_file != NULL) {
 		fd = open(c->token_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			diag_error(d, c->path, 0, "[kapture] token_file %s: "
-			    "cannot read: %s", c->token_file, strerror(errno));
+			diag_error(d, c->path, conf_line(c, "kapture",
+			    "token_file"), "[kapture] token_file %s: cannot "
+			    "read: %s", c->token_file, strerror(errno));
 			return false;
 		}
 		if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH))
@@ -554,6 +572,12 @@ char *
 conf_path(const struct conf *c, const char *p)
 {
 	if (*p == '/' || c->dir == NULL)
+		return xstrdup(p);
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	if (p[0] == '\0' || (p[0] == '.' && p[1] == '\0'))
+		return xstrdup(c->dir);
+	if (!strcmp(c->dir, "."))
 		return xstrdup(p);
 	return xasprintf("%s/%s", c->dir, p);
 }

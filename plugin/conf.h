@@ -67,6 +67,9 @@ struct conf {
 	char **rule_paths;
 	size_t nrule_paths;
 
+	/* Line of each option in the file (0: not set), by table index. */
+	int opt_line[32];
+
 	/* The API token, loaded by conf_load_token; never printed. */
 	char *token;
 	const char *token_source; /* "token_file" or "KAPTURE_TOKEN" */

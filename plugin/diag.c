@@ -90,3 +90,47 @@ diags_print(const struct diags *d, FILE *fp)
 		    x->msg);
 	}
 }
+
+/* Rank of a diagnostic's file: the index of its first mention. */
+static size_t
+diag_rank(const struct diags *d, const struct diag *x)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const char *f = d->v[i].file;
+
+		if ((f == NULL && x->file == NULL) ||
+		    (f != NULL && x->file != NULL && !strcmp(f, x->file)))
+			return i;
+	}
+	return d->n;
+}
+
+void
+diags_sort(struct diags *d)
+{
+	size_t i, j, *rank;
+	struct diag tmp;
+	size_t rtmp;
+
+	if (d->n < 2)
+		return;
+	rank = xcalloc(d->n, sizeof(*rank));
+	for (i = 0; i < d->n; i++)
+		rank[i] = diag_rank(d, &d->v[i]);
+	/* Insertion sort: stable, and the lists are short. */
+	for (i = 1; i < d->n; i++) {
+		for (j = i; j > 0 && (rank[j - 1] > rank[j] ||
+		    (rank[j - 1] == rank[j] && d->v[j - 1].line >
+		    d->v[j].line)); j--) {
+			tmp = d->v[j];
+			d->v[j] = d->v[j - 1];
+			d->v[j - 1] = tmp;
+			rtmp = rank[j];
+			rank[j] = rank[j - 1];
+			rank[j - 1] = rtmp;
+		}
+	}
+	free(rank);
+}

@@ -31,6 +31,8 @@ void diag_error(struct diags *d, const char *file, int line, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 void diag_warn(struct diags *d, const char *file, int line, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
+/* Order by file (in order of first mention), then line; stable. */
+void diags_sort(struct diags *d);
 /* Print each as "file:line: error: msg" (or warning) to fp. */
 void diags_print(const struct diags *d, FILE *fp);
 

@@ -666,6 +666,7 @@ main(int argc, char **argv)
 
 	diags_init(&d);
 	runtime_load(&rt, &o, &d, o.mode == MODE_RUN);
+	diags_sort(&d);
 	if (o.mode == MODE_CHECK) {
 		diags_print(&d, stderr);
 		if (d.errors == 0)

@@ -203,11 +203,18 @@ rules_tmpl(const struct raw_rule *r, const struct conf *c, const char *key,
 {
 	const struct conf_kv *kv = rules_lookup(r, c, key);
 
+	struct tmpl *t;
+	char *what;
+
 	if (kv == NULL && def == NULL)
 		return NULL;
+	what = xasprintf("[%s] %s", r->name, key);
 	if (kv == NULL)
-		return tmpl_compile(def, re, d, r->file, r->line, key);
-	return tmpl_compile(kv->value, re, d, kv->file, kv->line, key);
+		t = tmpl_compile(def, re, d, r->file, r->line, what);
+	else
+		t = tmpl_compile(kv->value, re, d, kv->file, kv->line, what);
+	free(what);
+	return t;
 }
 
 static bool
@@ -352,8 +359,11 @@ rules_build(struct rule *rule, const struct raw_rule *r, const struct conf *c,
 					    "(expected e.g. +4h, +1d)", r->name,
 					    kv->value);
 			} else {
+				char *what = xasprintf("[%s] due", r->name);
+
 				rule->due = tmpl_compile(kv->value, rule->re, d,
-				    kv->file, kv->line, "due");
+				    kv->file, kv->line, what);
+				free(what);
 				if (rule->due != NULL &&
 				    tmpl_is_literal(rule->due) &&
 				    !rules_due_literal_ok(kv->value))
@@ -369,6 +379,7 @@ rules_build(struct rule *rule, const struct raw_rule *r, const struct conf *c,
 			const struct conf_kv *f = i < r->nkv ? &r->kv[i] :
 			    &c->defaults[i - r->nkv];
 			struct tmpl *t;
+			char *what;
 			size_t k;
 
 			if (strncmp(f->key, "field.", 6) != 0)
@@ -385,8 +396,11 @@ rules_build(struct rule *rule, const struct raw_rule *r, const struct conf *c,
 				    "title/details/due/email" : "");
 				continue;
 			}
-			if ((t = tmpl_compile(f->value, rule->re, d, f->file,
-			    f->line, f->key)) == NULL)
+			what = xasprintf("[%s] %s", r->name, f->key);
+			t = tmpl_compile(f->value, rule->re, d, f->file, f->line,
+			    what);
+			free(what);
+			if (t == NULL)
 				continue;
 			if ((why = fields_add(rule->fields, f->key + 6, t)))
 				diag_error(d, f->file, f->line, "[%s] %s: %s",
@@ -478,7 +492,8 @@ rules_expand(const char *path, char ***files, size_t *nfiles,
 		    strcmp(de->d_name + len - 6, ".rules") != 0)
 			continue;
 		names = xrealloc(names, (n + 1) * sizeof(*names));
-		names[n++] = xasprintf("%s/%s", path, de->d_name);
+		names[n++] = strcmp(path, ".") == 0 ? xstrdup(de->d_name) :
+		    xasprintf("%s/%s", path, de->d_name);
 	}
 	closedir(dir);
 	if (n == 0)

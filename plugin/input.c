@@ -1,0 +1,1190 @@
+/*
+ * input.c: decoding one input line into an event.
+ *
+ * Three shapes of line arrive: rsyslog's %jsonmesg%, journalctl -o json,
+ * and plain text with or without a syslog header. Whatever the shape, the
+ * event ends up with the same message, so one rule fits all of them.
+ *
+ * The decoder runs once per line on the hot path, so it does not allocate
+ * once the event's buffers have grown: slices point into the line where
+ * they can, and otherwise into the event's store; the JSON parser (and
+ * yajl's own buffers) live as long as the event.
+ */
+#include "input.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "log.h"
+#include "util.h"
+
+/*
+ * The store never needs more than the line (unescaping, compacting and
+ * decoding byte arrays all shrink), so this only has to exceed the
+ * longest line the reader accepts.
+ */
+#define INPUT_STORE_MAX (64 * 1024 * 1024)
+/* Deeper JSON is hostile or broken: decode the line as plain text. */
+#define INPUT_JSON_DEPTH 64
+/* Longest syslog tag and pid taken as a "tag[pid]:" header. */
+#define INPUT_TAG_MAX 48
+#define INPUT_PID_MAX 32
+
+/* The top-level JSON keys the decoder takes event fields from. */
+enum input_key {
+	KEY_MESSAGE,
+	KEY_MSG,
+	KEY_HOSTNAME,
+	KEY_PROGRAMNAME,
+	KEY_SYSLOGTAG,
+	KEY_PROCID,
+	KEY_SYSLOGSEVERITY,
+	KEY_SYSLOGFACILITY,
+	KEY_TIMEREPORTED,
+	KEY_PRI,
+	KEY_J_HOSTNAME,
+	KEY_J_IDENTIFIER,
+	KEY_J_COMM,
+	KEY_J_SYSLOG_PID,
+	KEY_J_PID,
+	KEY_J_PRIORITY,
+	KEY_J_FACILITY,
+	KEY_J_REALTIME,
+	KEY_COUNT
+};
+
+#define KEYNAME(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} input_keys[KEY_COUNT] = {
+	[KEY_MESSAGE] = KEYNAME("MESSAGE"),
+	[KEY_MSG] = KEYNAME("msg"),
+	[KEY_HOSTNAME] = KEYNAME("hostname"),
+	[KEY_PROGRAMNAME] = KEYNAME("programname"),
+	[KEY_SYSLOGTAG] = KEYNAME("syslogtag"),
+	[KEY_PROCID] = KEYNAME("procid"),
+	[KEY_SYSLOGSEVERITY] = KEYNAME("syslogseverity"),
+	[KEY_SYSLOGFACILITY] = KEYNAME("syslogfacility"),
+	[KEY_TIMEREPORTED] = KEYNAME("timereported"),
+	[KEY_PRI] = KEYNAME("pri"),
+	[KEY_J_HOSTNAME] = KEYNAME("_HOSTNAME"),
+	[KEY_J_IDENTIFIER] = KEYNAME("SYSLOG_IDENTIFIER"),
+	[KEY_J_COMM] = KEYNAME("_COMM"),
+	[KEY_J_SYSLOG_PID] = KEYNAME("SYSLOG_PID"),
+	[KEY_J_PID] = KEYNAME("_PID"),
+	[KEY_J_PRIORITY] = KEYNAME("PRIORITY"),
+	[KEY_J_FACILITY] = KEYNAME("SYSLOG_FACILITY"),
+	[KEY_J_REALTIME] = KEYNAME("__REALTIME_TIMESTAMP"),
+};
+#undef KEYNAME
+
+/* What a top-level JSON value was; masks select which ones a field takes. */
+enum input_jtype {
+	JT_STRING,
+	JT_NUMBER,
+	JT_BOOL,
+	JT_NULL,
+	JT_NESTED,
+	JT_BYTES,
+};
+#define JM(t) (1u << (t))
+#define JM_TEXT (JM(JT_STRING))
+#define JM_SCALAR (JM(JT_STRING) | JM(JT_NUMBER))
+#define JM_ANY 0xffu
+
+/*
+ * Per jfield bookkeeping, parallel to ev->jfields. A slice whose bytes
+ * went to the store has p == NULL and its store offset here until the
+ * parse ends, because the store may move while it grows.
+ */
+struct input_jmeta {
+	size_t name_off;
+	size_t value_off;
+	enum input_jtype type;
+};
+
+struct input_parser {
+	yajl_handle yh;          /* reused across lines; NULL after an error */
+	struct event *ev;        /* the event being decoded */
+	const char *line;
+	size_t len;
+	int depth;               /* 1 inside the top-level object */
+	bool done;               /* the top-level object has closed */
+	bool bytes;              /* decode a MESSAGE byte array */
+	bool is_message;         /* the current top-level key is MESSAGE */
+	bool in_bytes;           /* inside MESSAGE's array, decoding bytes */
+	bool bytes_ok;           /* every element so far was 0..255 */
+	size_t nest_start;       /* line offset of the current nested value */
+	size_t bytes_start;      /* store offset of its decoded bytes */
+	size_t known[KEY_COUNT]; /* first jfield index + 1 of each key, or 0 */
+	struct input_jmeta *meta;
+
+	/* RFC 3164 times: the local year now, and mktime results by hour. */
+	time_t now_at;
+	int now_year;
+	int now_mon;
+	struct {
+		long key;
+		time_t t;
+	} hours[2];
+	unsigned hour_next;
+};
+
+static const char input_empty[] = "";
+
+static bool
+input_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+	    c == '\v' || c == '\f';
+}
+
+static bool
+input_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static struct slice
+input_slice(const char *p, size_t n)
+{
+	struct slice s;
+
+	s.p = p;
+	s.n = n;
+	return s;
+}
+
+static struct slice
+input_ltrim(struct slice s)
+{
+	while (s.n > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
+		s.p++;
+		s.n--;
+	}
+	return s;
+}
+
+/* A small decimal in a slice; -1 unless it is all digits and <= max. */
+static int
+input_int(const struct slice *s, int max)
+{
+	int v = 0;
+	size_t i;
+
+	if (s->n == 0)
+		return -1;
+	for (i = 0; i < s->n; i++) {
+		if (!input_digit(s->p[i]))
+			return -1;
+		v = v * 10 + (s->p[i] - '0');
+		if (v > max)
+			return -1;
+	}
+	return v;
+}
+
+static void
+input_reset(struct event *ev, const char *line, size_t len)
+{
+	ev->raw = input_slice(line, len);
+	ev->msg = ev->raw;
+	ev->host = ev->program = ev->pid = input_slice(input_empty, 0);
+	ev->severity = -1;
+	ev->facility = -1;
+	ev->time = 0;
+	ev->format = INPUT_PLAIN;
+	ev->json = false;
+	ev->json_error = false;
+	ev->njfields = 0;
+	buf_reset(&ev->store);
+}
+
+/* JSON */
+
+static int
+json_key_lookup(const unsigned char *key, size_t n)
+{
+	int k;
+
+	for (k = 0; k < KEY_COUNT; k++)
+		if (input_keys[k].len == n &&
+		    memcmp(input_keys[k].name, key, n) == 0)
+			return k;
+	return -1;
+}
+
+/*
+ * yajl hands out pointers into the line for strings without escapes and
+ * for numbers, and into its own reused buffers otherwise; only the latter
+ * have to be copied.
+ */
+static bool
+json_in_line(const struct input_parser *ip, const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)ip->line;
+
+	return a >= b && a - b <= ip->len && n <= ip->len - (a - b);
+}
+
+static void
+json_set(struct input_parser *ip, struct slice *s, size_t *off,
+    const void *p, size_t n)
+{
+	struct buf *store = &ip->ev->store;
+
+	if (json_in_line(ip, p, n)) {
+		*s = input_slice(p, n);
+		return;
+	}
+	*off = store->len;
+	buf_append(store, p, n);
+	*s = input_slice(NULL, n);
+}
+
+static struct input_jfield *
+json_field_add(struct input_parser *ip)
+{
+	struct event *ev = ip->ev;
+	size_t n;
+
+	if (ev->njfields == ev->jfields_alloc) {
+		n = ev->jfields_alloc != 0 ? ev->jfields_alloc * 2 : 16;
+		ev->jfields = xrealloc(ev->jfields, n * sizeof(*ev->jfields));
+		ip->meta = xrealloc(ip->meta, n * sizeof(*ip->meta));
+		ev->jfields_alloc = n;
+	}
+	return &ev->jfields[ev->njfields++];
+}
+
+/* Set the value of the current top-level field. */
+static int
+json_value(struct input_parser *ip, const void *p, size_t n,
+    enum input_jtype type, bool copy)
+{
+	struct event *ev = ip->ev;
+	struct input_jfield *f;
+	struct input_jmeta *m;
+
+	if (ev->njfields == 0)
+		return 0;
+	f = &ev->jfields[ev->njfields - 1];
+	m = &ip->meta[ev->njfields - 1];
+	m->type = type;
+	if (copy)
+		json_set(ip, &f->value, &m->value_off, p, n);
+	else
+		f->value = input_slice(p, n);
+	return 1;
+}
+
+/* A scalar below the top-level object: only MESSAGE's bytes matter. */
+static void
+json_nested_scalar(struct input_parser *ip, const char *num, size_t n)
+{
+	int v = 0;
+	size_t i;
+	char c;
+
+	if (!ip->in_bytes || !ip->bytes_ok)
+		return;
+	if (ip->depth != 2 || num == NULL || n == 0 || n > 3) {
+		ip->bytes_ok = false;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!input_digit(num[i])) {
+			ip->bytes_ok = false;
+			return;
+		}
+		v = v * 10 + (num[i] - '0');
+	}
+	if (v > 255) {
+		ip->bytes_ok = false;
+		return;
+	}
+	c = (char)(unsigned char)v;
+	buf_append(&ip->ev->store, &c, 1);
+}
+
+static int
+json_cb_null(void *ctx)
+{
+	struct input_parser *ip = ctx;
+
+	if (ip->depth == 0)
+		return 0;
+	if (ip->depth == 1)
+		return json_value(ip, "null", 4, JT_NULL, false);
+	json_nested_scalar(ip, NULL, 0);
+	return 1;
+}
+
+static int
+json_cb_boolean(void *ctx, int v)
+{
+	struct input_parser *ip = ctx;
+
+	if (ip->depth == 0)
+		return 0;
+	if (ip->depth == 1)
+		return json_value(ip, v ? "true" : "false", v ? 4 : 5, JT_BOOL,
+		    false);
+	json_nested_scalar(ip, NULL, 0);
+	return 1;
+}
+
+static int
+json_cb_number(void *ctx, const char *s, size_t n)
+{
+	struct input_parser *ip = ctx;
+
+	if (ip->depth == 0)
+		return 0;
+	if (ip->depth == 1)
+		return json_value(ip, s, n, JT_NUMBER, true);
+	json_nested_scalar(ip, s, n);
+	return 1;
+}
+
+static int
+json_cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct input_parser *ip = ctx;
+
+	if (ip->depth == 0)
+		return 0;
+	if (ip->depth == 1)
+		return json_value(ip, s, n, JT_STRING, true);
+	json_nested_scalar(ip, NULL, 0);
+	return 1;
+}
+
+static int
+json_cb_key(void *ctx, const unsigned char *key, size_t n)
+{
+	struct input_parser *ip = ctx;
+	struct input_jfield *f;
+	struct input_jmeta *m;
+	int k;
+
+	if (ip->depth != 1)
+		return 1;
+	f = json_field_add(ip);
+	m = &ip->meta[ip->ev->njfields - 1];
+	json_set(ip, &f->name, &m->name_off, key, n);
+	f->value = input_slice(input_empty, 0);
+	m->type = JT_NULL;
+	k = json_key_lookup(key, n);
+	if (k >= 0 && ip->known[k] == 0)
+		ip->known[k] = ip->ev->njfields;
+	ip->is_message = k == KEY_MESSAGE;
+	return 1;
+}
+
+static int
+json_open(struct input_parser *ip, bool array)
+{
+	size_t pos;
+
+	/* One object per line: anything after it, or instead, is not ours. */
+	if (ip->depth == 0 && (ip->done || array))
+		return 0;
+	if (++ip->depth > INPUT_JSON_DEPTH)
+		return 0;
+	if (ip->depth == 2) {
+		/* Just past the bracket: the nested value's text starts here. */
+		pos = yajl_get_bytes_consumed(ip->yh);
+		if (pos == 0 || pos > ip->len ||
+		    ip->line[pos - 1] != (array ? '[' : '{'))
+			return 0;
+		ip->nest_start = pos - 1;
+		ip->in_bytes = array && ip->bytes && ip->is_message;
+		ip->bytes_ok = true;
+		ip->bytes_start = ip->ev->store.len;
+	} else if (ip->depth > 2)
+		ip->bytes_ok = false;
+	return 1;
+}
+
+/*
+ * A nested value is kept as its own text minus the whitespace outside
+ * strings: compact JSON with the escapes as written, without re-encoding.
+ * Most producers write compact JSON already, so the slice then points
+ * straight into the line.
+ */
+static void
+json_compact(struct input_parser *ip, size_t start, size_t end)
+{
+	struct event *ev = ip->ev;
+	struct input_jfield *f = &ev->jfields[ev->njfields - 1];
+	struct input_jmeta *m = &ip->meta[ev->njfields - 1];
+	const char *s = ip->line;
+	size_t i, from, off = ev->store.len;
+	bool str = false, copying = false;
+
+	m->type = JT_NESTED;
+	for (i = from = start; i < end; i++) {
+		if (str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				str = false;
+			continue;
+		}
+		if (s[i] == '"')
+			str = true;
+		else if (input_space(s[i])) {
+			buf_append(&ev->store, s + from, i - from);
+			from = i + 1;
+			copying = true;
+		}
+	}
+	if (!copying) {
+		f->value = input_slice(s + start, end - start);
+		return;
+	}
+	buf_append(&ev->store, s + from, end - from);
+	m->value_off = off;
+	f->value = input_slice(NULL, ev->store.len - off);
+}
+
+static int
+json_close(struct input_parser *ip)
+{
+	struct event *ev = ip->ev;
+	struct buf *store = &ev->store;
+	size_t end;
+
+	if (ip->depth == 0)
+		return 0;
+	if (--ip->depth == 0) {
+		ip->done = true;
+		return 1;
+	}
+	if (ip->depth != 1)
+		return 1;
+	end = yajl_get_bytes_consumed(ip->yh);
+	if (ev->njfields == 0 || end <= ip->nest_start || end > ip->len)
+		return 0;
+	if (ip->in_bytes && ip->bytes_ok) {
+		ip->meta[ev->njfields - 1].type = JT_BYTES;
+		ip->meta[ev->njfields - 1].value_off = ip->bytes_start;
+		ev->jfields[ev->njfields - 1].value =
+		    input_slice(NULL, store->len - ip->bytes_start);
+	} else {
+		/* Not a byte array after all: drop what was decoded. */
+		if (store->len > ip->bytes_start) {
+			store->len = ip->bytes_start;
+			store->data[store->len] = '\0';
+		}
+		json_compact(ip, ip->nest_start, end);
+	}
+	ip->in_bytes = false;
+	return 1;
+}
+
+static int
+json_cb_start_map(void *ctx)
+{
+	return json_open(ctx, false);
+}
+
+static int
+json_cb_start_array(void *ctx)
+{
+	return json_open(ctx, true);
+}
+
+static int
+json_cb_end(void *ctx)
+{
+	return json_close(ctx);
+}
+
+static const yajl_callbacks json_callbacks = {
+	.yajl_null = json_cb_null,
+	.yajl_boolean = json_cb_boolean,
+	.yajl_number = json_cb_number,
+	.yajl_string = json_cb_string,
+	.yajl_start_map = json_cb_start_map,
+	.yajl_map_key = json_cb_key,
+	.yajl_end_map = json_cb_end,
+	.yajl_start_array = json_cb_start_array,
+	.yajl_end_array = json_cb_end,
+};
+
+/* The value of a known key if its type is one of `types`. */
+static const struct slice *
+json_get(const struct event *ev, enum input_key k, unsigned types)
+{
+	const struct input_parser *ip = ev->parser;
+	size_t i = ip->known[k];
+
+	if (i == 0 || (types & JM(ip->meta[i - 1].type)) == 0)
+		return NULL;
+	return &ev->jfields[i - 1].value;
+}
+
+/*
+ * The message field: null is an empty message; without the field the
+ * message stays the whole line, so rules still see something.
+ */
+static bool
+json_message(struct event *ev, enum input_key k)
+{
+	const struct slice *s;
+
+	if (ev->parser->known[k] == 0)
+		return false;
+	if ((s = json_get(ev, k, ~JM(JT_NULL) & JM_ANY)) != NULL)
+		ev->msg = *s;
+	else
+		ev->msg = input_slice(input_empty, 0);
+	return true;
+}
+
+static bool
+json_text(const struct event *ev, enum input_key k, unsigned types,
+    struct slice *out)
+{
+	const struct slice *s;
+
+	if ((s = json_get(ev, k, types)) == NULL || s->n == 0)
+		return false;
+	*out = *s;
+	return true;
+}
+
+static int
+json_int(const struct event *ev, enum input_key k, int max)
+{
+	const struct slice *s;
+
+	if ((s = json_get(ev, k, JM_SCALAR)) == NULL)
+		return -1;
+	return input_int(s, max);
+}
+
+/* "sshd[123]:" -> program "sshd", pid "123". */
+static void
+json_syslogtag(struct event *ev, bool want_program, bool want_pid)
+{
+	const struct slice *s;
+	size_t i, j;
+
+	if ((s = json_get(ev, KEY_SYSLOGTAG, JM_TEXT)) == NULL)
+		return;
+	for (i = 0; i < s->n && s->p[i] != '[' && s->p[i] != ':' &&
+	    !input_space(s->p[i]); i++)
+		;
+	if (want_program)
+		ev->program = input_slice(s->p, i);
+	if (want_pid && i < s->n && s->p[i] == '[') {
+		for (j = i + 1; j < s->n && s->p[j] != ']'; j++)
+			;
+		if (j < s->n)
+			ev->pid = input_slice(s->p + i + 1, j - i - 1);
+	}
+}
+
+static void
+json_rsyslog(struct event *ev, bool generic)
+{
+	const struct slice *s;
+	bool have_program;
+	int pri;
+
+	/* rsyslog keeps the space that followed the tag's colon. */
+	if (!generic && json_message(ev, KEY_MSG))
+		ev->msg = input_ltrim(ev->msg);
+	json_text(ev, KEY_HOSTNAME, JM_TEXT, &ev->host);
+	if ((s = json_get(ev, KEY_PROCID, JM_SCALAR)) != NULL &&
+	    s->n > 0 && !(s->n == 1 && s->p[0] == '-'))
+		ev->pid = *s;
+	have_program = json_text(ev, KEY_PROGRAMNAME, JM_TEXT, &ev->program);
+	json_syslogtag(ev, !have_program, ev->pid.n == 0);
+	ev->severity = json_int(ev, KEY_SYSLOGSEVERITY, 7);
+	ev->facility = json_int(ev, KEY_SYSLOGFACILITY, 23);
+	if ((pri = json_int(ev, KEY_PRI, 191)) >= 0) {
+		if (ev->severity < 0)
+			ev->severity = pri % 8;
+		if (ev->facility < 0)
+			ev->facility = pri / 8;
+	}
+	if ((s = json_get(ev, KEY_TIMEREPORTED, JM_TEXT)) != NULL &&
+	    !time_parse_rfc3339(s->p, s->n, &ev->time))
+		ev->time = 0;
+}
+
+static void
+json_journal(struct event *ev)
+{
+	const struct slice *s;
+	uint64_t us = 0;
+	size_t i;
+
+	(void)json_message(ev, KEY_MESSAGE);
+	json_text(ev, KEY_J_HOSTNAME, JM_TEXT, &ev->host);
+	if (!json_text(ev, KEY_J_IDENTIFIER, JM_TEXT, &ev->program))
+		json_text(ev, KEY_J_COMM, JM_TEXT, &ev->program);
+	if (!json_text(ev, KEY_J_SYSLOG_PID, JM_SCALAR, &ev->pid))
+		json_text(ev, KEY_J_PID, JM_SCALAR, &ev->pid);
+	ev->severity = json_int(ev, KEY_J_PRIORITY, 7);
+	ev->facility = json_int(ev, KEY_J_FACILITY, 23);
+	if ((s = json_get(ev, KEY_J_REALTIME, JM_SCALAR)) == NULL || s->n == 0)
+		return;
+	for (i = 0; i < s->n; i++) {
+		if (!input_digit(s->p[i]) || us > (UINT64_MAX - 9) / 10)
+			return;
+		us = us * 10 + (uint64_t)(s->p[i] - '0');
+	}
+	ev->time = (time_t)(us / 1000000);
+}
+
+/*
+ * One pass of yajl's callback parser over the line. The handle is kept
+ * between lines (it allows "multiple values", so a finished object leaves
+ * it ready for the next one; json_open rejects a second value on the same
+ * line); after any error it is dropped, because yajl's error states stick.
+ */
+static bool
+json_decode(struct event *ev, enum input_format fmt, const char *line,
+    size_t len)
+{
+	struct input_parser *ip = ev->parser;
+	struct input_jfield *f;
+	struct input_jmeta *m;
+	yajl_status st;
+	size_t i;
+
+	if (len > ev->store.cap)
+		return false;
+	if (ev->store.data == NULL)
+		buf_append(&ev->store, "", 0);
+	if (ip->yh == NULL) {
+		if ((ip->yh = yajl_alloc(&json_callbacks, NULL, ip)) == NULL)
+			fatalx("yajl_alloc failed");
+		yajl_config(ip->yh, yajl_allow_multiple_values, 1);
+		/* Invalid UTF-8 is repaired later, where it matters. */
+		yajl_config(ip->yh, yajl_dont_validate_strings, 1);
+	}
+	ip->ev = ev;
+	ip->line = line;
+	ip->len = len;
+	ip->depth = 0;
+	ip->done = false;
+	ip->bytes = fmt != INPUT_RSYSLOG_JSON;
+	ip->is_message = false;
+	ip->in_bytes = false;
+	memset(ip->known, 0, sizeof(ip->known));
+
+	st = yajl_parse(ip->yh, (const unsigned char *)line, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(ip->yh);
+	if (st != yajl_status_ok || !ip->done) {
+		yajl_free(ip->yh);
+		ip->yh = NULL;
+		return false;
+	}
+	if (ev->store.truncated)
+		return false;
+
+	/* The store has stopped moving: turn offsets into pointers. */
+	for (i = 0; i < ev->njfields; i++) {
+		f = &ev->jfields[i];
+		m = &ip->meta[i];
+		if (f->name.p == NULL)
+			f->name.p = ev->store.data + m->name_off;
+		if (f->value.p == NULL)
+			f->value.p = ev->store.data + m->value_off;
+	}
+
+	ev->json = true;
+	switch (fmt) {
+	case INPUT_JOURNAL_JSON:
+		ev->format = INPUT_JOURNAL_JSON;
+		json_journal(ev);
+		break;
+	case INPUT_RSYSLOG_JSON:
+		ev->format = INPUT_RSYSLOG_JSON;
+		json_rsyslog(ev, false);
+		break;
+	default:
+		if (ip->known[KEY_MESSAGE] != 0) {
+			ev->format = INPUT_JOURNAL_JSON;
+			json_journal(ev);
+		} else {
+			ev->format = INPUT_RSYSLOG_JSON;
+			json_rsyslog(ev, ip->known[KEY_MSG] == 0);
+		}
+		break;
+	}
+	return true;
+}
+
+/* Plain text */
+
+/* "<PRI>": 1 to 3 digits, at most 191 (facility 23, severity 7). */
+static bool
+plain_pri(const char *s, size_t n, size_t *i, int *pri)
+{
+	size_t j;
+	int v = 0;
+
+	if (n < 3 || s[0] != '<')
+		return false;
+	for (j = 1; j < n && j <= 3 && input_digit(s[j]); j++)
+		v = v * 10 + (s[j] - '0');
+	if (j == 1 || j >= n || s[j] != '>' || v > 191)
+		return false;
+	*pri = v;
+	*i = j + 1;
+	return true;
+}
+
+/* Two digits at s[i], or -1. */
+static int
+plain_2digits(const char *s, size_t n, size_t i)
+{
+	if (i + 2 > n || !input_digit(s[i]) || !input_digit(s[i + 1]))
+		return -1;
+	return (s[i] - '0') * 10 + (s[i + 1] - '0');
+}
+
+/*
+ * The epoch of a local hour. mktime takes the zone lock and searches, too
+ * slow for every line; zone offsets only change on hour boundaries, and
+ * two slots cover lines that alternate across a year end.
+ */
+static time_t
+plain_local_hour(struct input_parser *ip, int year, int mon, int mday,
+    int hour)
+{
+	struct tm tm;
+	long key;
+	unsigned i;
+
+	key = (((long)year * 12 + mon) * 32 + mday) * 24 + hour;
+	for (i = 0; i < 2; i++)
+		if (ip->hours[i].key == key)
+			return ip->hours[i].t;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = mday;
+	tm.tm_hour = hour;
+	tm.tm_isdst = -1;
+	i = ip->hour_next;
+	ip->hour_next = !i;
+	ip->hours[i].key = key;
+	ip->hours[i].t = mktime(&tm);
+	return ip->hours[i].t;
+}
+
+static time_t
+plain_local(struct input_parser *ip, int year, int mon, int mday, int hour,
+    int minsec)
+{
+	time_t t = plain_local_hour(ip, year, mon, mday, hour);
+
+	return t == (time_t)-1 ? 0 : t + minsec;
+}
+
+/*
+ * RFC 3164 timestamps have no year: take the current local year, unless
+ * that puts the line more than a day ahead (December's lines read in
+ * January), or a year behind when the sender's clock has already passed
+ * midnight on New Year's Eve.
+ */
+static time_t
+plain_year(struct input_parser *ip, int mon, int mday, int hour, int minsec)
+{
+	time_t now = clock_now(), t, t2;
+	struct tm tm;
+
+	if (now != ip->now_at || ip->now_year == 0) {
+		if (localtime_r(&now, &tm) == NULL)
+			return 0;
+		ip->now_at = now;
+		ip->now_year = tm.tm_year + 1900;
+		ip->now_mon = tm.tm_mon;
+	}
+	t = plain_local(ip, ip->now_year, mon, mday, hour, minsec);
+	if (t > now + 86400)
+		return plain_local(ip, ip->now_year - 1, mon, mday, hour,
+		    minsec);
+	if (mon == 0 && ip->now_mon == 11 && t + 86400 < now) {
+		t2 = plain_local(ip, ip->now_year + 1, mon, mday, hour,
+		    minsec);
+		if (t2 != 0 && t2 <= now + 86400)
+			return t2;
+	}
+	return t;
+}
+
+/* "Mmm dd hh:mm:ss" (day space-padded or not), optional fraction. */
+static bool
+plain_rfc3164(struct input_parser *ip, const char *s, size_t n, size_t i,
+    time_t *t, size_t *end)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int mon, day, hh, mm, ss;
+
+	if (n - i < 14)
+		return false;
+	for (mon = 0; mon < 12; mon++)
+		if (memcmp(s + i, months + 3 * mon, 3) == 0)
+			break;
+	if (mon == 12 || s[i + 3] != ' ')
+		return false;
+	i += 4;
+	if (s[i] == ' ')
+		i++;
+	if (i >= n || !input_digit(s[i]))
+		return false;
+	day = s[i++] - '0';
+	if (i < n && input_digit(s[i]))
+		day = day * 10 + (s[i++] - '0');
+	if (i >= n || s[i] != ' ' || day < 1 || day > 31)
+		return false;
+	i++;
+	hh = plain_2digits(s, n, i);
+	mm = plain_2digits(s, n, i + 3);
+	ss = plain_2digits(s, n, i + 6);
+	if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
+	    s[i + 2] != ':' || s[i + 5] != ':')
+		return false;
+	i += 8;
+	if (i + 1 < n && s[i] == '.' && input_digit(s[i + 1]))
+		for (i++; i < n && input_digit(s[i]); i++)
+			;
+	if (i < n && s[i] != ' ')
+		return false;
+	*t = plain_year(ip, mon, day, hh, mm * 60 + ss);
+	*end = i;
+	return true;
+}
+
+/* An RFC 3339 timestamp token (RSYSLOG_FileFormat, forwarding formats). */
+static bool
+plain_rfc3339(const char *s, size_t n, size_t i, time_t *t, size_t *end)
+{
+	size_t j;
+
+	if (n - i < 19 || !input_digit(s[i]) || s[i + 4] != '-' ||
+	    s[i + 10] != 'T')
+		return false;
+	for (j = i; j < n && s[j] != ' '; j++)
+		;
+	if (!time_parse_rfc3339(s + i, j - i, t))
+		return false;
+	*end = j;
+	return true;
+}
+
+/*
+ * A syslog tag, "name:" or "name[pid]:", followed by a blank or the end.
+ * Demanding the colon and the blank keeps ordinary text ("see: x",
+ * IPv6 addresses) from being taken for a tag.
+ */
+static bool
+plain_tag(struct event *ev, const char *s, size_t n, size_t i, size_t *end)
+{
+	size_t j, k;
+	struct slice pid;
+
+	for (j = i; j < n && j - i <= INPUT_TAG_MAX && s[j] != ':' &&
+	    s[j] != '[' && (unsigned char)s[j] > ' ' && s[j] != 0x7f; j++)
+		;
+	if (j == i || j - i > INPUT_TAG_MAX || j >= n)
+		return false;
+	pid = input_slice(input_empty, 0);
+	if (s[j] == '[') {
+		for (k = j + 1; k < n && k - j - 1 <= INPUT_PID_MAX &&
+		    s[k] != ']' && (unsigned char)s[k] > ' '; k++)
+			;
+		if (k >= n || s[k] != ']')
+			return false;
+		pid = input_slice(s + j + 1, k - j - 1);
+		k++;
+	} else
+		k = j;
+	if (k >= n || s[k] != ':' || (k + 1 < n && s[k + 1] != ' ' &&
+	    s[k + 1] != '\t'))
+		return false;
+	ev->program = input_slice(s + i, j - i);
+	ev->pid = pid;
+	*end = k + 1;
+	return true;
+}
+
+/*
+ * After a timestamp: "host tag: msg", "host msg", or, from a local
+ * socket, "tag: msg" with no host (a hostname never ends in a colon).
+ */
+static void
+plain_host_tag(struct event *ev, const char *s, size_t n, size_t i)
+{
+	size_t j;
+
+	while (i < n && s[i] == ' ')
+		i++;
+	if (plain_tag(ev, s, n, i, &j)) {
+		ev->msg = input_ltrim(input_slice(s + j, n - j));
+		return;
+	}
+	for (j = i; j < n && s[j] != ' '; j++)
+		;
+	ev->host = input_slice(s + i, j - i);
+	while (j < n && s[j] == ' ')
+		j++;
+	if (plain_tag(ev, s, n, j, &i))
+		j = i;
+	ev->msg = input_ltrim(input_slice(s + j, n - j));
+}
+
+/* The next space-delimited RFC 5424 field; "-" is empty. */
+static struct slice
+plain_field(const char *s, size_t n, size_t *i)
+{
+	size_t a = *i;
+	struct slice f;
+
+	while (*i < n && s[*i] != ' ')
+		(*i)++;
+	f = input_slice(s + a, *i - a);
+	if (*i < n)
+		(*i)++;
+	if (f.n == 1 && f.p[0] == '-')
+		f = input_slice(input_empty, 0);
+	return f;
+}
+
+/*
+ * Skip RFC 5424 structured data: one or more "[id name="value"...]".
+ * Inside a value a backslash escapes '"', '\' and ']', so quotes are
+ * tracked rather than searching for the first ']'.
+ */
+static bool
+plain_sd_skip(const char *s, size_t n, size_t *i)
+{
+	size_t k = *i;
+	bool quoted;
+
+	while (k < n && s[k] == '[') {
+		quoted = false;
+		for (k++; k < n; k++) {
+			if (quoted) {
+				if (s[k] == '\\')
+					k++;
+				else if (s[k] == '"')
+					quoted = false;
+			} else if (s[k] == '"')
+				quoted = true;
+			else if (s[k] == ']')
+				break;
+		}
+		if (k >= n)
+			return false;
+		k++;
+	}
+	*i = k;
+	return true;
+}
+
+/* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]"; i is past the PRI. */
+static bool
+plain_rfc5424(struct event *ev, const char *s, size_t n, size_t i)
+{
+	struct slice ts, host, app, procid;
+	time_t t = 0;
+
+	if (n - i < 2 || s[i] != '1' || s[i + 1] != ' ')
+		return false;
+	i += 2;
+	ts = plain_field(s, n, &i);
+	if (ts.n > 0 && !time_parse_rfc3339(ts.p, ts.n, &t))
+		return false;
+	host = plain_field(s, n, &i);
+	app = plain_field(s, n, &i);
+	procid = plain_field(s, n, &i);
+	(void)plain_field(s, n, &i); /* MSGID */
+	ev->time = t;
+	ev->host = host;
+	ev->program = app;
+	ev->pid = procid;
+	/* Unterminated structured data is kept as the message. */
+	if (i < n && s[i] == '-')
+		i++;
+	else if (i < n && s[i] == '[')
+		(void)plain_sd_skip(s, n, &i);
+	if (i < n && s[i] == ' ')
+		i++;
+	if (n - i >= 3 && memcmp(s + i, "\xef\xbb\xbf", 3) == 0)
+		i += 3;
+	ev->msg = input_ltrim(input_slice(s + i, n - i));
+	return true;
+}
+
+/*
+ * Only a line that starts with a PRI or a complete timestamp has a
+ * header: "Error: disk failed" is a message, not a tag.
+ */
+static void
+plain_decode(struct event *ev, const char *s, size_t n)
+{
+	size_t i = 0, end;
+	int pri = -1;
+	time_t t;
+
+	ev->format = INPUT_PLAIN;
+	if (plain_pri(s, n, &i, &pri)) {
+		ev->severity = pri % 8;
+		ev->facility = pri / 8;
+		if (plain_rfc5424(ev, s, n, i))
+			return;
+	}
+	if (plain_rfc3339(s, n, i, &t, &end) ||
+	    plain_rfc3164(ev->parser, s, n, i, &t, &end)) {
+		ev->time = t;
+		plain_host_tag(ev, s, n, end);
+		return;
+	}
+	if (pri >= 0)
+		ev->msg = input_ltrim(input_slice(s + i, n - i));
+}
+
+/* API */
+
+void
+input_event_init(struct event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	buf_init(&ev->store, INPUT_STORE_MAX);
+	ev->parser = xcalloc(1, sizeof(*ev->parser));
+	ev->parser->hours[0].key = ev->parser->hours[1].key = -1;
+	input_reset(ev, input_empty, 0);
+}
+
+void
+input_event_free(struct event *ev)
+{
+	if (ev == NULL)
+		return;
+	if (ev->parser != NULL) {
+		if (ev->parser->yh != NULL)
+			yajl_free(ev->parser->yh);
+		free(ev->parser->meta);
+		free(ev->parser);
+	}
+	free(ev->jfields);
+	buf_free(&ev->store);
+	memset(ev, 0, sizeof(*ev));
+}
+
+void
+input_decode(struct event *ev, enum input_format fmt, const char *line,
+    size_t len)
+{
+	size_t i;
+	bool brace;
+
+	if (line == NULL) {
+		line = input_empty;
+		len = 0;
+	}
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	input_reset(ev, line, len);
+	if (fmt != INPUT_PLAIN) {
+		for (i = 0; i < len && input_space(line[i]); i++)
+			;
+		brace = i < len && line[i] == '{';
+		if (brace && json_decode(ev, fmt, line, len))
+			return;
+		if (brace || fmt != INPUT_AUTO)
+			ev->json_error = true;
+		ev->njfields = 0;
+		buf_reset(&ev->store);
+	}
+	plain_decode(ev, line, len);
+}
+
+const struct slice *
+input_json_field(const struct event *ev, const char *name, size_t namelen)
+{
+	size_t i;
+
+	if (!ev->json)
+		return NULL;
+	for (i = 0; i < ev->njfields; i++)
+		if (ev->jfields[i].name.n == namelen &&
+		    memcmp(ev->jfields[i].name.p, name, namelen) == 0)
+			return &ev->jfields[i].value;
+	return NULL;
+}
+
+static const char *const input_format_names[] = {
+	[INPUT_AUTO] = "auto",
+	[INPUT_PLAIN] = "plain",
+	[INPUT_RSYSLOG_JSON] = "rsyslog-json",
+	[INPUT_JOURNAL_JSON] = "journal-json",
+};
+
+bool
+input_format_parse(const char *s, enum input_format *fmt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(input_format_names) /
+	    sizeof(input_format_names[0]); i++) {
+		if (strcmp(s, input_format_names[i]) == 0) {
+			*fmt = (enum input_format)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *
+input_format_name(enum input_format fmt)
+{
+	if ((unsigned)fmt >= sizeof(input_format_names) /
+	    sizeof(input_format_names[0]))
+		return "unknown";
+	return input_format_names[fmt];
+}
+
+const char *
+input_severity_name(int sev)
+{
+	static const char *const names[] = {
+		"emerg", "alert", "crit", "err", "warning", "notice", "info",
+		"debug"
+	};
+
+	if (sev < 0 || sev > 7)
+		return "";
+	return names[sev];
+}
+
+const char *
+input_facility_name(int fac)
+{
+	static const char *const names[] = {
+		"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
+		"news", "uucp", "cron", "authpriv", "ftp", "ntp", "security",
+		"console", "solaris-cron", "local0", "local1", "local2",
+		"local3", "local4", "local5", "local6", "local7"
+	};
+
+	if (fac < 0 || fac > 23)
+		return "";
+	return names[fac];
+}
