@@ -124,7 +124,7 @@ struct input_parser {
 	size_t known[KEY_COUNT]; /* first jfield index + 1 of each key, or 0 */
 	struct input_jmeta *meta;
 
-	/* RFC 3164 times: the local year now, and mktime results by hour. */
+	/* RFC 3164 times: the local year now, and local hours' epochs. */
 	time_t now_at;
 	int now_year;
 	int now_mon;
@@ -757,16 +757,35 @@ plain_2digits(const char *s, size_t n, size_t i)
 	return (s[i] - '0') * 10 + (s[i + 1] - '0');
 }
 
+/* Days since 1970-01-01 of a civil date, mon 1..12 (Howard Hinnant's). */
+static int64_t
+plain_days(int64_t y, unsigned mon, unsigned mday)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= mon <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + mday - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
 /*
- * The epoch of a local hour. mktime takes the zone lock and searches, too
- * slow for every line; zone offsets only change on hour boundaries, and
- * two slots cover lines that alternate across a year end.
+ * The epoch of a local hour. Not mktime: glibc's re-checks the zone
+ * (strdup and stat of /etc/localtime) on every call when TZ is unset.
+ * Instead take the wall time as if it were UTC and correct it by the
+ * zone's offset at that instant, twice to settle across a DST change.
+ * Offsets only change on hour boundaries, so the result is cached by
+ * hour; two slots cover lines that alternate across a year end.
  */
 static time_t
 plain_local_hour(struct input_parser *ip, int year, int mon, int mday,
     int hour)
 {
 	struct tm tm;
+	time_t wall, t;
 	long key;
 	unsigned i;
 
@@ -774,17 +793,19 @@ plain_local_hour(struct input_parser *ip, int year, int mon, int mday,
 	for (i = 0; i < 2; i++)
 		if (ip->hours[i].key == key)
 			return ip->hours[i].t;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon;
-	tm.tm_mday = mday;
-	tm.tm_hour = hour;
-	tm.tm_isdst = -1;
+	wall = (time_t)(plain_days(year, (unsigned)mon + 1,
+	    (unsigned)mday) * 86400 + hour * 3600);
+	t = wall;
+	for (i = 0; i < 2; i++) {
+		if (localtime_r(&t, &tm) == NULL)
+			return (time_t)-1;
+		t = wall - tm.tm_gmtoff;
+	}
 	i = ip->hour_next;
 	ip->hour_next = !i;
 	ip->hours[i].key = key;
-	ip->hours[i].t = mktime(&tm);
-	return ip->hours[i].t;
+	ip->hours[i].t = t;
+	return t;
 }
 
 static time_t

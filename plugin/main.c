@@ -326,7 +326,6 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o)
 {
 	struct runtime nrt;
 	struct diags d;
-	struct pipeline_stats keep = p->stats;
 
 	diags_init(&d);
 	if (!runtime_load(&nrt, o, &d, o->mode == MODE_RUN)) {
@@ -350,11 +349,9 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o)
 	}
 	diags_print(&d, stderr);
 	diags_free(&d);
-	pipeline_free(p);
+	pipeline_swap(p, nrt.conf, nrt.rules, nrt.sink);
 	runtime_free(rt);
 	*rt = nrt;
-	pipeline_init(p, rt->conf, rt->rules, rt->sink, rt->conf->format);
-	p->stats = keep;
 	log_info("reloaded: %zu rules", rt->rules->n);
 }
 

@@ -21,6 +21,7 @@ pipeline_init(struct pipeline *p, const struct conf *c, struct ruleset *rs,
 	p->rules = rs;
 	p->sink = s;
 	p->format = fmt;
+	p->dedup = dedup_new(100000);
 	input_event_init(&p->ev);
 	/* Caps bound what one line can make us allocate. */
 	buf_init(&p->title, (size_t)c->title_max * 4 + 16);
@@ -32,8 +33,25 @@ pipeline_init(struct pipeline *p, const struct conf *c, struct ruleset *rs,
 }
 
 void
+pipeline_swap(struct pipeline *p, const struct conf *c, struct ruleset *rs,
+    struct sink *s)
+{
+	struct pipeline_stats keep = p->stats;
+	struct dedup *d = p->dedup;
+
+	p->dedup = NULL;
+	pipeline_free(p);
+	pipeline_init(p, c, rs, s, c->format);
+	dedup_free(p->dedup);
+	p->dedup = d;
+	p->stats = keep;
+}
+
+void
 pipeline_free(struct pipeline *p)
 {
+	dedup_free(p->dedup);
+	p->dedup = NULL;
 	input_event_free(&p->ev);
 	buf_free(&p->title);
 	buf_free(&p->details);
@@ -103,6 +121,7 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 	struct kapture_ticket t;
 	struct tmpl_ctx ctx;
 	struct sink_req req;
+	struct dedup_result dd;
 	char due[20], ref[17];
 	uint64_t h;
 	int rc;
@@ -124,6 +143,21 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 		pipeline_default_key(&p->key, m);
 	ctx.key = p->key.data;
 	ctx.key_len = p->key.len;
+
+	dedup_match(p->dedup, r, p->key.data, p->key.len, now, &dd);
+	if (dd.verdict != DEDUP_FIRE) {
+		if (dd.verdict == DEDUP_SUPPRESS)
+			p->stats.suppressed++;
+		else
+			p->stats.pending++;
+		log_debug("rule [%s] key \"%s\": %s (%lu in this burst)",
+		    r->name, p->key.data, dd.verdict == DEDUP_SUPPRESS ?
+		    "suppressed" : "below threshold", dd.count);
+		return 0;
+	}
+	ctx.count = dd.count;
+	ctx.first_seen = dd.first_seen;
+	ctx.last_seen = dd.last_seen;
 
 	pipeline_render(&p->title, r->title, &ctx);
 	if (p->title.len == 0)
@@ -170,10 +204,12 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 	req.body = p->body.data;
 	req.len = p->body.len;
 	rc = p->sink->submit(p->sink, &req, why, whylen);
-	if (rc == 0)
+	if (rc == 0) {
 		p->stats.tickets++;
-	else
+	} else {
 		p->stats.ticket_errors++;
+		dedup_undo(p->dedup, r, &dd);
+	}
 	return rc;
 }
 
@@ -232,6 +268,9 @@ pipeline_stats_json(const struct pipeline *p, struct buf *out)
 	if (p->sink != NULL) {
 		gen_num(g, "tickets", p->stats.tickets);
 		gen_num(g, "ticket_errors", p->stats.ticket_errors);
+		gen_num(g, "suppressed", p->stats.suppressed);
+		gen_num(g, "pending", p->stats.pending);
+		gen_num(g, "keys", dedup_size(p->dedup));
 	}
 	gen_num(g, "truncated", p->stats.truncated);
 	gen_num(g, "nul_bytes", p->stats.nul_bytes);

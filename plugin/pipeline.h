@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "dedup.h"
 #include "input.h"
 #include "rules.h"
 #include "sink.h"
@@ -19,6 +20,8 @@ struct pipeline_stats {
 	unsigned long lines;
 	unsigned long matched;      /* lines at least one rule matched */
 	unsigned long tickets;      /* requests the sink accepted */
+	unsigned long suppressed;   /* matches a ticket already covers */
+	unsigned long pending;      /* matches below their threshold */
 	unsigned long ticket_errors;/* requests the sink did not accept */
 	unsigned long truncated;    /* lines cut at max_line */
 	unsigned long invalid_utf8; /* lines with invalid UTF-8 */
@@ -30,6 +33,7 @@ struct pipeline {
 	const struct conf *conf;
 	struct ruleset *rules;
 	struct sink *sink;          /* NULL: match only (--test) */
+	struct dedup *dedup;        /* owned; survives reloads */
 	enum input_format format;
 	struct event ev;
 	struct pipeline_stats stats;
@@ -42,6 +46,10 @@ struct pipeline {
 void pipeline_init(struct pipeline *p, const struct conf *c,
     struct ruleset *rs, struct sink *s, enum input_format fmt);
 void pipeline_free(struct pipeline *p);
+/* SIGHUP: use a new config, rules and sink; dedup state and counters
+ * are kept, so a reload never re-opens tickets for ongoing bursts. */
+void pipeline_swap(struct pipeline *p, const struct conf *c,
+    struct ruleset *rs, struct sink *s);
 /*
  * Handle one line (no LF). truncated says it was cut at max_line.
  * Returns 0 when the line is fully handled, -1 when a ticket could not

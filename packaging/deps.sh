@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install what omkapture needs to build and test, from Debian 12 packages,
+# skipping what is already there. Run as root (or it uses sudo).
+set -eu
+
+PKGS="gcc make cmake pkg-config libc6-dev
+libpcre2-dev libyajl-dev libcurl4-openssl-dev ca-certificates
+libcmocka-dev python3 rsyslog bsdutils"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all build and test packages are installed"
+	exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "deps: installing:$missing"
+# Installing rsyslog must not start a system rsyslogd on this machine:
+# the tests start their own. policy-rc.d 101 = "do not start services".
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	added_policy=1
+fi
+trap '[ $added_policy = 1 ] && $SUDO rm -f "$policy"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

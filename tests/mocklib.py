@@ -1,0 +1,311 @@
+"""Helpers for omkapture's Python tests (stdlib only).
+
+    from mocklib import MockKapture, run_omkapture, tmpdir, write_omkapture_config
+
+    with tmpdir() as d, MockKapture(d, token="s3cret", fault="503", fail_next=2) as m:
+        write_omkapture_config(d, url=m.url, token="s3cret", rules=RULES)
+        rc, out, err = run_omkapture(BIN, ["-c", d + "/omkapture.conf"], b"line\n")
+        assert m.requests()[-1]["result"] == "success"
+
+Set OMK_KEEP_TMP=1 to keep temporary directories for inspection.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MOCK_SCRIPT = os.path.join(HERE, "mock_kapture.py")
+ADD_PATH = "/add-ticket-from-other-source.html/v.2.0"
+UPDATE_PATH = "/update-ticket-from-other-source.html/v.2.0"
+
+# Exit status that tells ctest / automake "skipped".
+EXIT_SKIP = 77
+
+
+@contextlib.contextmanager
+def tmpdir(prefix="omk-test-"):
+    """A fresh temporary directory, removed afterwards unless OMK_KEEP_TMP=1."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield path
+    finally:
+        if os.environ.get("OMK_KEEP_TMP"):
+            sys.stderr.write("keeping %s\n" % path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    """Poll predicate() until it returns a truthy value or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class MockKapture:
+    """Runs tests/mock_kapture.py as a subprocess for the life of a with-block.
+
+    Keyword arguments other than token/shape/quiet are the mock's fault
+    settings (latency_ms, fail_next, fault, retry_after, capitalize,
+    first_ticket_id) and become its command-line options.
+    """
+
+    START_TIMEOUT = 10.0
+    STOP_TIMEOUT = 10.0
+
+    def __init__(self, tmpdir, token="test-token", shape="any", name="mock",
+                 quiet=False, **faults):
+        self.dir = tmpdir
+        self.token = token
+        self.port_file = os.path.join(tmpdir, name + ".port")
+        self.record_path = os.path.join(tmpdir, name + ".record.jsonl")
+        self.log_path = os.path.join(tmpdir, name + ".log")
+        self.args = [sys.executable, MOCK_SCRIPT, "--port-file", self.port_file,
+                     "--record", self.record_path, "--shape", shape]
+        if quiet:
+            self.args.append("--quiet")
+        for key, value in faults.items():
+            opt = "--" + key.replace("_", "-")
+            if value is True:
+                self.args.append(opt)
+            elif value is not False and value is not None:
+                self.args += [opt, str(value)]
+        self.proc = None
+        self.port = None
+
+    # -- life cycle ------------------------------------------------------
+
+    def start(self):
+        for p in (self.port_file,):
+            if os.path.exists(p):
+                os.unlink(p)
+        # The token goes through the environment, not argv (visible in ps).
+        env = dict(os.environ, KAPTURE_TOKEN=self.token)
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=env)
+
+        def ready():
+            if self.proc.poll() is not None:
+                return True
+            try:
+                with open(self.port_file) as f:
+                    text = f.read().strip()
+                return text.isdigit() and text
+            except FileNotFoundError:
+                return False
+
+        got = wait_for(ready, self.START_TIMEOUT)
+        if self.proc.poll() is not None or not got:
+            self.stop()
+            raise RuntimeError("mock_kapture did not start:\n" + self.log())
+        self.port = int(got)
+        return self
+
+    def stop(self):
+        """SIGTERM, wait, SIGKILL after STOP_TIMEOUT. Returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(self.STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- addresses -------------------------------------------------------
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def url(self):
+        return self.base_url + ADD_PATH
+
+    @property
+    def update_url(self):
+        return self.base_url + UPDATE_PATH
+
+    # -- inspection and control ------------------------------------------
+
+    def requests(self):
+        """The record file's entries, parsed (everything the mock received)."""
+        try:
+            with open(self.record_path, encoding="utf-8") as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def successes(self, kind="add"):
+        return [r for r in self.requests()
+                if r["kind"] == kind and r["result"] == "success"]
+
+    def _control(self, method, path, obj=None):
+        data = None if obj is None else json.dumps(obj).encode()
+        req = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        # No proxy: the mock is on 127.0.0.1 and nothing may leave the host.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def configure(self, **kw):
+        """Change fault settings at runtime; returns the new settings."""
+        return self._control("POST", "/_mock/config", kw)["config"]
+
+    def stats(self):
+        return self._control("GET", "/_mock/stats")
+
+    def requests_http(self):
+        return self._control("GET", "/_mock/requests")
+
+    def log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def omkapture_env(extra=None):
+    """The environment for omkapture: ours minus anything that could leak in
+    a token or pin the clock, plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "KAPTURE_TOKEN" and not k.startswith("OMKAPTURE_")
+           and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env.update(extra or {})
+    return env
+
+
+def run_omkapture(binary, args, stdin_bytes=b"", env=None, timeout=60):
+    """Run binary with args; returns (rc, stdout bytes, stderr bytes).
+
+    env: extra variables on top of omkapture_env(). rc is None if the
+    process had to be killed after `timeout` seconds.
+    """
+    proc = subprocess.Popen([binary] + list(args), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=omkapture_env(env))
+    try:
+        out, err = proc.communicate(stdin_bytes, timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return None, out, err + b"\n[test harness: killed after %ds]\n" % timeout
+
+
+def write_omkapture_config(d, url, token, rules, body=None, extra="", name="omkapture"):
+    """Write d/NAME.conf, d/NAME.token (0600), d/NAME.rules/*.rules; the
+    spool lives in d/NAME.spool. `rules` is the text of one rule file.
+    Returns the config path."""
+    token_file = os.path.join(d, name + ".token")
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    os.chmod(token_file, 0o600)
+    rules_dir = os.path.join(d, name + ".rules")
+    os.makedirs(rules_dir, exist_ok=True)
+    with open(os.path.join(rules_dir, "test.rules"), "w") as f:
+        f.write(rules)
+    spool = os.path.join(d, name + ".spool")
+    os.makedirs(spool, exist_ok=True)
+    conf = os.path.join(d, name + ".conf")
+    lines = ["[kapture]", "url = " + url, "token_file = " + token_file]
+    if body:
+        lines.append("body = " + body)
+    lines += ["", "[spool]", "dir = " + spool, "", "[rules]", "path = " + rules_dir, ""]
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + extra)
+    return conf
+
+
+def files_containing(root, needle):
+    """Paths of files under root whose bytes contain needle (bytes)."""
+    hits = []
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            try:
+                with open(p, "rb") as f:
+                    if needle in f.read():
+                        hits.append(p)
+            except OSError:
+                pass
+    return hits
+
+
+class Checks:
+    """Collects named checks and prints a PASS/FAIL summary at the end."""
+
+    def __init__(self, title):
+        self.title = title
+        self.results = []
+
+    def check(self, ok, name, detail=""):
+        self.results.append((bool(ok), name, detail))
+        mark = "PASS" if ok else "FAIL"
+        print("%s  %s%s" % (mark, name, "" if ok or not detail else "\n      " +
+                            str(detail).replace("\n", "\n      ")), flush=True)
+        return bool(ok)
+
+    def equal(self, got, want, name):
+        return self.check(got == want, name, "" if got == want else
+                          "want: %r\n got: %r" % (want, got))
+
+    @property
+    def failed(self):
+        return [r for r in self.results if not r[0]]
+
+    def summary(self):
+        n_fail = len(self.failed)
+        print("\n== %s: %d checks, %d passed, %d failed ==" % (
+            self.title, len(self.results), len(self.results) - n_fail, n_fail))
+        for _, name, _ in self.failed:
+            print("   FAILED: " + name)
+        return 1 if n_fail or not self.results else 0
+
+
+def read_text(path, limit=20000):
+    """A file's text for diagnostics (the tail, if long); '' if missing."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return "(missing: %s)" % path
+    text = data.decode("utf-8", "replace")
+    return text if len(text) <= limit else "...\n" + text[-limit:]

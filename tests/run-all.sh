@@ -1,0 +1,26 @@
+#!/bin/bash
+# run-all.sh: install what is missing, build, and run the whole suite
+# twice: a normal build (warnings are errors when CI is set) and an
+# ASan+UBSan build. Exits non-zero if anything fails.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+sh packaging/deps.sh || exit 1
+
+status=0
+run() {
+	local dir=$1 type=$2
+	echo "== build $dir ($type)"
+	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" >/dev/null || return 1
+	cmake --build "$dir" -j"$jobs" >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
+	echo "== test $dir ($type)"
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
+}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run build-test RelWithDebInfo || status=1
+run build-asan Asan || status=1
+if [ $status = 0 ]; then echo "run-all: all tests passed (normal and ASan+UBSan builds)"; else echo "run-all: FAILED"; fi
+exit $status
