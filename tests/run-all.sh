@@ -14,7 +14,7 @@ run() {
 	local dir=$1 type=$2
 	echo "== build $dir ($type)"
 	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" >/dev/null || return 1
-	cmake --build "$dir" -j"$jobs" >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
+	cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || { cat "$dir/build.log"; return 1; }
 	echo "== test $dir ($type)"
 	(cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
 }
