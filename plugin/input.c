@@ -213,7 +213,7 @@ json_key_lookup(const unsigned char *key, size_t n)
 	int k;
 
 	for (k = 0; k < KEY_COUNT; k++)
-		if (input_keys[k].len == n &&
+		if (input_keys[k].len == n && input_keys[k].name[0] == key[0] &&
 		    memcmp(input_keys[k].name, key, n) == 0)
 			return k;
 	return -1;
@@ -398,7 +398,7 @@ json_open(struct input_parser *ip, bool array)
 	if (++ip->depth > INPUT_JSON_DEPTH)
 		return 0;
 	if (ip->depth == 2) {
-		/* Just past the bracket: the nested value's text starts here. */
+		/* Just past the bracket: the nested value's text began. */
 		pos = yajl_get_bytes_consumed(ip->yh);
 		if (pos == 0 || pos > ip->len ||
 		    ip->line[pos - 1] != (array ? '[' : '{'))
@@ -767,7 +767,7 @@ plain_days(int64_t y, unsigned mon, unsigned mday)
 	y -= mon <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
 	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5 + mday - 1;
+	doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (int64_t)doe - 719468;
 }
