@@ -757,20 +757,6 @@ plain_2digits(const char *s, size_t n, size_t i)
 	return (s[i] - '0') * 10 + (s[i + 1] - '0');
 }
 
-/* Days since 1970-01-01 of a civil date, mon 1..12 (Howard Hinnant's). */
-static int64_t
-plain_days(int64_t y, unsigned mon, unsigned mday)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= mon <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 /*
  * The epoch of a local hour. Not mktime: glibc's re-checks the zone
@@ -793,7 +779,7 @@ plain_local_hour(struct input_parser *ip, int year, int mon, int mday,
 	for (i = 0; i < 2; i++)
 		if (ip->hours[i].key == key)
 			return ip->hours[i].t;
-	wall = (time_t)(plain_days(year, (unsigned)mon + 1,
+	wall = (time_t)(time_days_from_civil(year, (unsigned)mon + 1,
 	    (unsigned)mday) * 86400 + hour * 3600);
 	t = wall;
 	for (i = 0; i < 2; i++) {

@@ -155,23 +155,6 @@ signals_init(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * One omprog reply: "OK", or a reason rsyslog logs. A reply must be one
  * line, shorter than 4095 bytes, not end in CR, and not start with '.'

@@ -21,23 +21,6 @@ sink_free(struct sink *s)
 }
 
 /* Write all of p, retrying on EINTR and short writes. */
-static int
-sink_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 struct sink_dryrun {
 	struct sink sink;
 	int fd;
@@ -65,7 +48,7 @@ sink_dryrun_submit(struct sink *s, const struct sink_req *r, char *why,
 	buf_appends(&d->line, ",\"request\":");
 	buf_append(&d->line, r->body, r->len);
 	buf_appends(&d->line, "}\n");
-	if (sink_write_all(d->fd, d->line.data, d->line.len) < 0) {
+	if (write_all(d->fd, d->line.data, d->line.len) < 0) {
 		snprintf(why, whylen, "dry-run output: %s", strerror(errno));
 		s->rejected++;
 		return -1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -72,6 +73,24 @@ xasprintf(const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	return p;
+}
+
+int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
 /* buf */
@@ -381,16 +400,16 @@ digits(const char *s, size_t n, size_t at, size_t count)
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm):
  * timegm is not C11 or POSIX. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t
+time_days_from_civil(int64_t y, unsigned mon, unsigned mday)
 {
 	int64_t era;
 	unsigned yoe, doy, doe;
 
-	y -= m <= 2;
+	y -= mon <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
 	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + mday - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (int64_t)doe - 719468;
 }
@@ -420,7 +439,7 @@ time_parse_rfc3339(const char *s, size_t n, time_t *out)
 		while (i < n && isdigit((unsigned char)s[i]))
 			i++;
 	}
-	t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 +
+	t = time_days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 +
 	    h * 3600 + m * 60 + sec;
 	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
 		i++;

@@ -19,6 +19,9 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a new string; caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Write all of p, retrying on EINTR and short writes; -1 with errno. */
+int write_all(int fd, const void *p, size_t n);
+
 /*
  * A growable byte buffer with a cap fixed at creation (curl's dynbuf):
  * appends past the cap are cut and `truncated` is set, so no input can
@@ -71,6 +74,8 @@ void time_format_local(time_t t, char out[20]);
  * tests of due dates and first_seen are deterministic.
  */
 time_t clock_now(void);
+/* Days since 1970-01-01 of a civil date (mon 1..12): timegm for C11. */
+int64_t time_days_from_civil(int64_t y, unsigned mon, unsigned mday);
 /* Parse RFC 3339 / ISO 8601 "2026-11-27T10:00:00[.frac](Z|+hh:mm)". */
 bool time_parse_rfc3339(const char *s, size_t n, time_t *out);
 
