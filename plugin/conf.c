@@ -1,5 +1,6 @@
 #include "conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -124,12 +125,22 @@ conf_parse_bool(const char *s, bool *out)
 	return true;
 }
 
+/* Only literal loopback hosts: "127.0.0.1.evil.example" is not one. */
 static bool
 conf_is_loopback(const char *host, size_t n)
 {
-	return (n == 9 && !strncasecmp(host, "localhost", 9)) ||
-	    (n >= 4 && !strncmp(host, "127.", 4)) ||
-	    (n == 5 && !strncmp(host, "[::1]", 5));
+	struct in_addr a;
+	char tmp[64];
+
+	if ((n == 9 && !strncasecmp(host, "localhost", 9)) ||
+	    (n == 5 && !strncmp(host, "[::1]", 5)))
+		return true;
+	if (n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, host, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET, tmp, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
 }
 
 const char *
@@ -579,6 +590,8 @@ conf_path(const struct conf *c, const char *p)
 		return xstrdup(c->dir);
 	if (!strcmp(c->dir, "."))
 		return xstrdup(p);
+	if (c->dir[strlen(c->dir) - 1] == '/')
+		return xasprintf("%s%s", c->dir, p);
 	return xasprintf("%s/%s", c->dir, p);
 }
 

@@ -68,7 +68,7 @@ fields_find(struct field_node *obj, const char *name, size_t len)
 const char *
 fields_add(struct field_node *root, const char *path, struct tmpl *value)
 {
-	struct field_node *cur = root, *next;
+	struct field_node *cur = root, *next, *created_in = NULL;
 	const char *p = path, *s;
 	enum field_kind want;
 	size_t len;
@@ -104,9 +104,11 @@ fields_add(struct field_node *root, const char *path, struct tmpl *value)
 			}
 			want = *p == '\0' ? FIELD_LEAF :
 			    *p == '[' ? FIELD_ARRAY : FIELD_OBJECT;
-			if ((size_t)idx == cur->nkids)
+			if ((size_t)idx == cur->nkids) {
+				if (created_in == NULL)
+					created_in = cur;
 				next = fields_child(cur, want, NULL, 0);
-			else
+			} else
 				next = cur->kids[idx];
 		} else {
 			if (cur->kind != FIELD_OBJECT) {
@@ -130,8 +132,11 @@ fields_add(struct field_node *root, const char *path, struct tmpl *value)
 			}
 			want = *p == '\0' ? FIELD_LEAF :
 			    *p == '[' ? FIELD_ARRAY : FIELD_OBJECT;
-			if ((next = fields_find(cur, s, len)) == NULL)
+			if ((next = fields_find(cur, s, len)) == NULL) {
+				if (created_in == NULL)
+					created_in = cur;
 				next = fields_child(cur, want, s, len);
+			}
 		}
 		if (next->kind != want || (want == FIELD_LEAF && next->value)) {
 			why = next->kind == FIELD_LEAF && want == FIELD_LEAF ?
@@ -146,6 +151,10 @@ fields_add(struct field_node *root, const char *path, struct tmpl *value)
 	cur->value = value;
 	return NULL;
 fail:
+	/* Undo what this call created: everything new hangs off one new
+	 * node, the last child of created_in. */
+	if (created_in != NULL)
+		fields_free(created_in->kids[--created_in->nkids]);
 	tmpl_free(value);
 	return why;
 }

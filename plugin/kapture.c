@@ -200,8 +200,17 @@ kapture_object(yajl_val v)
 static bool
 kapture_is_auth_message(const char *m)
 {
-	return m != NULL && (kapture_contains(m, "auth") ||
-	    kapture_contains(m, "token"));
+	static const char *const phrases[] = { "auth key", "invalid auth",
+	    "unauthori", "authenticat", "invalid token", "token expired",
+	    "expired token", "invalid api key", NULL };
+	size_t i;
+
+	/* Known phrases only: "Unexpected token" or "Author is required"
+	 * are rejections, not a bad key to wait out. */
+	for (i = 0; m != NULL && phrases[i] != NULL; i++)
+		if (kapture_contains(m, phrases[i]))
+			return true;
+	return false;
 }
 
 void

@@ -77,7 +77,7 @@ reader_next(struct reader *r, const char **line, size_t *len,
 			r->start = r->end;
 			return false;
 		}
-		if (avail >= r->max_line) {
+		if (avail > r->max_line) {
 			/* Hand out the first max_line bytes now and skip
 			 * the rest of the line as it arrives. */
 			*line = s;

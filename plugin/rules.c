@@ -178,8 +178,12 @@ rules_compile_re(const char *src, const struct conf_kv *kv, const char *rule,
 	pcre2_code *re;
 	int err, rc;
 
-	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
+	/* Not PCRE2_MATCH_INVALID_UTF: with it, 10.42's JIT (Debian 12)
+	 * never matches \S, \D or \W on a multi-byte character (PCRE2
+	 * issue #224). Subjects are checked (and repaired if need be) once
+	 * per line instead, see rules_subject(). */
+	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+	    &err, &off, NULL);
 	if (re == NULL) {
 		pcre2_get_error_message(err, msg, sizeof(msg));
 		diag_error(d, kv->file, kv->line, "[%s] %s: bad regex at "
@@ -496,8 +500,10 @@ rules_expand(const char *path, char ***files, size_t *nfiles,
 		    xasprintf("%s/%s", path, de->d_name);
 	}
 	closedir(dir);
-	if (n == 0)
+	if (n == 0) {
 		diag_warn(d, path, 0, "no *.rules files in this directory");
+		return;
+	}
 	qsort(names, n, sizeof(*names), rules_strcmp);
 	*files = xrealloc(*files, (*nfiles + n + 1) * sizeof(**files));
 	for (i = 0; i < n; i++)
@@ -509,6 +515,7 @@ static struct ruleset *
 rules_new(const struct conf *c)
 {
 	struct ruleset *rs = xcalloc(1, sizeof(*rs));
+	int i;
 
 	rs->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(rs->mctx, (uint32_t)c->match_limit);
@@ -518,6 +525,8 @@ rules_new(const struct conf *c)
 	if (rs->jit_stack != NULL)
 		pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit_stack);
 	rs->md_ignore = pcre2_match_data_create(1, NULL);
+	for (i = 0; i < 3; i++)
+		buf_init(&rs->repaired[i], (size_t)c->max_line * 3 + 16);
 	return rs;
 }
 
@@ -531,18 +540,26 @@ rules_finish(struct ruleset *rs, const struct conf *c, struct rules_parse *st,
 	uint32_t maxcap = 0;
 
 	for (i = 0; i < st->n; i++) {
-		for (j = 0; j < rs->n; j++) {
-			if (!strcmp(rs->v[j].name, st->v[i].name)) {
+		/* Against every section so far, broken ones too, so one
+		 * run reports the duplicate as well as the breakage. */
+		for (j = 0; j < rs->nseen; j++) {
+			if (!strcmp(rs->seen[j].name, st->v[i].name)) {
 				diag_error(d, st->v[i].file, st->v[i].line,
 				    "rule [%s] already defined at %s:%d",
-				    st->v[i].name, rs->v[j].file,
-				    rs->v[j].line);
+				    st->v[i].name, rs->seen[j].file,
+				    rs->seen[j].line);
 				break;
 			}
 		}
-		if (j < rs->n || !rules_build(&rule, &st->v[i], c, d)) {
-			if (j == rs->n)
-				rule_free(&rule);
+		if (j < rs->nseen)
+			continue;
+		rs->seen = xrealloc(rs->seen, (rs->nseen + 1) *
+		    sizeof(*rs->seen));
+		rs->seen[rs->nseen].name = xstrdup(st->v[i].name);
+		rs->seen[rs->nseen].file = xstrdup(st->v[i].file);
+		rs->seen[rs->nseen++].line = st->v[i].line;
+		if (!rules_build(&rule, &st->v[i], c, d)) {
+			rule_free(&rule);
 			continue;
 		}
 		rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
@@ -643,6 +660,13 @@ rules_free(struct ruleset *rs)
 	free(rs->files);
 	pcre2_match_data_free(rs->md);
 	pcre2_match_data_free(rs->md_ignore);
+	for (i = 0; i < 3; i++)
+		buf_free(&rs->repaired[i]);
+	for (i = 0; i < rs->nseen; i++) {
+		free(rs->seen[i].name);
+		free(rs->seen[i].file);
+	}
+	free(rs->seen);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_jit_stack_free(rs->jit_stack);
 	free(rs);
@@ -656,7 +680,8 @@ rules_exec(struct ruleset *rs, const struct rule *rule, const pcre2_code *re,
 	int rc;
 	unsigned long shown;
 
-	rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, rs->mctx);
+	rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, PCRE2_NO_UTF_CHECK, md,
+	    rs->mctx);
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -686,6 +711,42 @@ rules_program_ok(const struct rule *rule, const struct event *ev)
 		    memcmp(rule->programs[i], ev->program.p, ev->program.n) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * The subject as valid UTF-8. Most lines are, and are used as they are;
+ * a line with invalid sequences is matched as a copy with U+FFFD in their
+ * place, so captures and templates see the same text. The check is done
+ * once per line per subject (m->rule is NULL on a line's first call).
+ */
+static void
+rules_subject(struct ruleset *rs, struct rules_match *m, int which,
+    const char **s, size_t *n)
+{
+	struct buf *b = &rs->repaired[which];
+
+	if (m->rule == NULL && which < 2)
+		rs->checked[which] = false;
+	if (which < 2 && rs->checked[which]) {
+		if (rs->invalid[which]) {
+			*s = b->data;
+			*n = b->len;
+		}
+		return;
+	}
+	if (which < 2)
+		rs->checked[which] = true;
+	if (utf8_valid(*s, *n)) {
+		if (which < 2)
+			rs->invalid[which] = false;
+		return;
+	}
+	buf_reset(b);
+	utf8_append_repaired(b, *s, *n);
+	if (which < 2)
+		rs->invalid[which] = true;
+	*s = b->data ? b->data : "";
+	*n = b->len;
 }
 
 bool
@@ -721,6 +782,7 @@ rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 		}
 		if (s == NULL)
 			s = "";
+		rules_subject(rs, m, (int)rule->match_on, &s, &n);
 		if (rules_exec(rs, rule, rule->re, rs->md, s, n) != 1)
 			continue;
 		/* Own match data, so the main regex keeps its captures. */

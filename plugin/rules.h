@@ -73,6 +73,17 @@ struct ruleset {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
 	struct log_ratelimit limit_rl;
+	/* Per-line subject check, by enum rule_match_on (json: no cache). */
+	struct buf repaired[3];
+	bool checked[2];
+	bool invalid[2];
+	/* Every rule section read, for duplicate names. */
+	struct {
+		char *name;
+		char *file;
+		int line;
+	} *seen;
+	size_t nseen;
 	unsigned long limit_errors; /* lines a rule gave up on */
 };
 

@@ -433,6 +433,14 @@ time_parse_rfc3339(const char *s, size_t n, time_t *out)
 	    s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    s[13] != ':' || s[16] != ':')
 		return false;
+	{
+		static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
+		    30, 31, 30, 31 };
+		bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+
+		if (D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
+			return false;
+	}
 	i = 19;
 	if (i < n && (s[i] == '.' || s[i] == ',')) {
 		i++;

@@ -298,10 +298,8 @@ test_relative_dirs(void **state)
 	conf_free(c);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (cosmetic, conf.c conf_path: xasprintf("%s/%s", c->dir, p) when
+ * Regression test for a fixed bug (cosmetic, conf.c conf_path: xasprintf("%s/%s", c->dir, p) when
  * c->dir is "/"): a config in the root directory turns "rules.d" into
  * "//rules.d", which then shows in every diagnostic. Fix: no extra '/'
  * when dir already ends with one.
@@ -321,7 +319,6 @@ test_conf_path_root_dir(void **state)
 	diags_free(&d);
 	conf_free(c);
 }
-#endif
 
 static void
 test_conf_path(void **state)
@@ -643,10 +640,8 @@ test_check_url(void **state)
 	    "URL contains white space");
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (conf.c, conf_is_loopback, conf_is_loopback): any host name that merely starts
+ * Regression test for a fixed bug (conf.c, conf_is_loopback, conf_is_loopback): any host name that merely starts
  * with "127." counts as loopback, so plain http:// (and the token with
  * it) is allowed to "127.0.0.1.evil.example" or "127.attacker.net",
  * which are ordinary DNS names. Fix: accept only an IPv4 literal in
@@ -658,7 +653,6 @@ test_check_url_127_prefix_name(void **state)
 	t_check_url("http://127.0.0.1.evil.example/add", false, URL_HTTP_REFUSED);
 	t_check_url("http://127.attacker.net:8080/add", false, URL_HTTP_REFUSED);
 }
-#endif
 
 /* Tokens */
 
@@ -1010,9 +1004,7 @@ main(void)
 		cmocka_unit_test(test_option_value_forms),
 		cmocka_unit_test(test_relative_dirs),
 		cmocka_unit_test(test_conf_path),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_conf_path_root_dir),
-#endif
 		cmocka_unit_test(test_rule_paths_replaced),
 		cmocka_unit_test(test_unknown_section),
 		cmocka_unit_test(test_unknown_key),
@@ -1024,9 +1016,7 @@ main(void)
 		cmocka_unit_test(test_all_errors_at_once),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_check_url),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_check_url_127_prefix_name),
-#endif
 		cmocka_unit_test_setup_teardown(test_token_file, setup_tmp,
 		    teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_token_file_relative,

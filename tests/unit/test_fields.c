@@ -313,10 +313,8 @@ test_value_freed_on_error(void **state)
 	fields_free(root);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (minor, fields.c fields_add: fields_child() is called while walking,
+ * Regression test for a fixed bug (minor, fields.c fields_add: fields_child() is called while walking,
  * before the rest of the path is checked): a refused path leaves the
  * containers it created behind, so "b." adds an empty object "b" and
  * "c[1]" an empty array "c"; a body built from such a tree would carry
@@ -335,7 +333,6 @@ test_refused_path_leaves_no_trace(void **state)
 	t_assert_shape(root, "{}");
 	fields_free(root);
 }
-#endif
 
 int
 main(void)
@@ -351,9 +348,7 @@ main(void)
 		cmocka_unit_test(test_malformed_paths),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_value_freed_on_error),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_refused_path_leaves_no_trace),
-#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

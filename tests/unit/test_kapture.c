@@ -635,10 +635,8 @@ test_classify_message_cleaned(void **state)
 	free(body_text);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (kapture.c, kapture_is_auth_message): any message containing "auth"
+ * Regression test for a fixed bug (kapture.c, kapture_is_auth_message): any message containing "auth"
  * or "token" as a substring is taken for an auth failure, so a refusal
  * like a JSON parser's "Unexpected token } in JSON at position 12" or
  * "Author is required" is retried slowly forever instead of going to
@@ -655,7 +653,6 @@ test_classify_auth_substring(void **state)
 	t_assert_outcome(200, "{\"message\":\"Author is required\","
 	    "\"status\":\"failed\"}", KAPTURE_FAIL, "Author is required", "");
 }
-#endif
 
 static void
 test_outcome_names(void **state)
@@ -689,9 +686,7 @@ main(void)
 		cmocka_unit_test(test_classify_no_response),
 		cmocka_unit_test(test_classify_message_cleaned),
 		cmocka_unit_test(test_outcome_names),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_classify_auth_substring),
-#endif
 	};
 
 	setenv("TZ", "UTC", 1);

@@ -384,10 +384,8 @@ test_nonblocking_eagain(void **state)
 	close(p[1]);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (reader.c, reader_next: "if (avail >= r->max_line)"): a line of
+ * Regression test for a fixed bug (reader.c, reader_next: "if (avail >= r->max_line)"): a line of
  * exactly max_line bytes is reported as truncated when its newline has
  * not arrived yet (another read, or EOF without a final LF), although
  * nothing was cut; the same line with its newline in the same read is
@@ -432,7 +430,6 @@ test_line_at_max_at_eof(void **state)
 	t_lines_free(&l);
 	close(fd);
 }
-#endif
 
 int
 main(void)
@@ -450,10 +447,8 @@ main(void)
 		cmocka_unit_test(test_pipe_long_line_then_eof),
 		cmocka_unit_test(test_fill_error),
 		cmocka_unit_test(test_nonblocking_eagain),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_line_at_max_split),
 		cmocka_unit_test(test_line_at_max_at_eof),
-#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

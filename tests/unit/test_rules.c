@@ -391,10 +391,8 @@ test_duplicate_rule_name(void **state)
 	conf_free(c);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (rules.c, rules_finish: names are only compared with rs->v, the rules
+ * Regression test for a fixed bug (rules.c, rules_finish: names are only compared with rs->v, the rules
  * that built): when the first of two same-named rules has an error, the
  * duplicate is not reported and the second one loads, so a --check run
  * does not show every error at once (the duplicate only appears after the
@@ -413,7 +411,6 @@ test_duplicate_of_broken_rule(void **state)
 	    "t.rules:3: error: rule [r] already defined at t.rules:1\n");
 	conf_free(c);
 }
-#endif
 
 static void
 test_bad_rule_name(void **state)
@@ -885,10 +882,8 @@ test_load_path_problems(void **state)
 	conf_free(c);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (rules.c, rules_expand: "qsort(names, n, ...)" after the readdir
+ * Regression test for a fixed bug (rules.c, rules_expand: "qsort(names, n, ...)" after the readdir
  * loop): for a directory without *.rules files, names is NULL and
  * qsort(NULL, 0, ...) is undefined behaviour (qsort's pointer is declared
  * nonnull); UBSan reports "null pointer passed as argument 1" and, with
@@ -916,7 +911,6 @@ test_load_empty_directory(void **state)
 	diags_free(&d);
 	conf_free(c);
 }
-#endif
 
 /* Matching */
 
@@ -1152,10 +1146,8 @@ test_match_invalid_utf8(void **state)
 	t_matcher_free(m);
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (rules.c, rules_compile_re: PCRE2_MATCH_INVALID_UTF + pcre2_jit_compile)
+ * Regression test for a fixed bug (rules.c, rules_compile_re: PCRE2_MATCH_INVALID_UTF + pcre2_jit_compile)
  * hits PCRE2 bug #224 (JIT with match_invalid_utf: \S, \D and \W never
  * match a multi-byte character; fixed in PCRE2 10.43, Debian bookworm has
  * 10.42). The interpreter is right, the JIT is not, so the shipped
@@ -1177,7 +1169,6 @@ test_match_non_ascii_with_S(void **state)
 	PLAIN(m, "code \xe2\x82\xac", "r(\xe2\x82\xac)");
 	t_matcher_free(m);
 }
-#endif
 
 static void
 test_catastrophic_regex(void **state)
@@ -1234,9 +1225,7 @@ main(void)
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_broken_regex_skips_templates),
 		cmocka_unit_test(test_duplicate_rule_name),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_duplicate_of_broken_rule),
-#endif
 		cmocka_unit_test(test_bad_rule_name),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_on_repeat_comment_needs_update_url),
@@ -1251,10 +1240,8 @@ main(void)
 		    setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_load_path_problems,
 		    setup_tree, teardown_tree),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test_setup_teardown(test_load_empty_directory,
 		    setup_tree, teardown_tree),
-#endif
 		cmocka_unit_test(test_first_match_wins),
 		cmocka_unit_test(test_continue),
 		cmocka_unit_test(test_ignore),
@@ -1262,9 +1249,7 @@ main(void)
 		cmocka_unit_test(test_match_on),
 		cmocka_unit_test(test_match_on_json),
 		cmocka_unit_test(test_match_invalid_utf8),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_match_non_ascii_with_S),
-#endif
 		cmocka_unit_test(test_catastrophic_regex),
 		cmocka_unit_test(test_captures_sized_for_largest_rule),
 	};

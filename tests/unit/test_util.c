@@ -483,10 +483,8 @@ test_time_parse_rfc3339(void **state)
 	t_check_rfc3339_bad("2026-11-27T10:00:00+05:30x");
 }
 
-#ifdef OMK_TEST_KNOWN_BUGS
 /*
- * Left out of the suite (build with -DOMK_TEST_KNOWN_BUGS to see it fail).
- * BUG (minor, util.c time_parse_rfc3339: only "D > 31" is checked): a day
+ * Regression test for a fixed bug (minor, util.c time_parse_rfc3339: only "D > 31" is checked): a day
  * that does not exist in its month is accepted and rolls over
  * (2026-02-30 is taken as 2026-03-02), so rules.c accepts
  * "due = 2026-02-30 10:00:00" and Kapture later refuses the ticket.
@@ -500,7 +498,6 @@ test_time_parse_rfc3339_bad_day(void **state)
 	t_check_rfc3339_bad("2025-02-29T00:00:00Z");
 	t_check_rfc3339("2024-02-29T00:00:00Z", 1709164800);
 }
-#endif
 
 static void
 test_time_parse_rfc3339_local_zone(void **state)
@@ -670,9 +667,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_duration_parse),
 		cmocka_unit_test(test_time_parse_rfc3339),
 		cmocka_unit_test(test_time_parse_rfc3339_local_zone),
-#ifdef OMK_TEST_KNOWN_BUGS
 		cmocka_unit_test(test_time_parse_rfc3339_bad_day),
-#endif
 		cmocka_unit_test(test_time_parse_rfc3339_length),
 		cmocka_unit_test(test_time_format_local),
 		cmocka_unit_test(test_hash_fnv1a),
