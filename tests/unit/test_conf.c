@@ -14,38 +14,13 @@
 
 #include <cmocka.h>
 
+#include "t_diags.h"
+
 #include "conf.h"
 #include "diag.h"
 #include "input.h"
 
 #define CONF_NAME "/etc/omk/omkapture.conf"
-
-/* Everything diags_print writes, as one string the caller frees. */
-static char *
-t_diags_text(const struct diags *d)
-{
-	char *s = NULL;
-	size_t n = 0;
-	FILE *fp = open_memstream(&s, &n);
-
-	assert_non_null(fp);
-	diags_print(d, fp);
-	fclose(fp);
-	return s;
-}
-
-static void
-t_assert_diags(const struct diags *d, const char *want)
-{
-	char *s = t_diags_text(d);
-
-	if (strcmp(s, want) != 0) {
-		print_error("diagnostics:\n%s\nwanted:\n%s\n", s, want);
-		free(s);
-		fail();
-	}
-	free(s);
-}
 
 /* Load text on top of the defaults, returning the config and its errors. */
 static struct conf *

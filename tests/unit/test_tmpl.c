@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "t_diags.h"
+
 #include "diag.h"
 #include "input.h"
 #include "tmpl.h"
@@ -32,32 +34,6 @@ struct fix {
 	const char *subject;
 	size_t subject_len;
 };
-
-static char *
-t_diags_text(const struct diags *d)
-{
-	char *s = NULL;
-	size_t n = 0;
-	FILE *fp = open_memstream(&s, &n);
-
-	assert_non_null(fp);
-	diags_print(d, fp);
-	fclose(fp);
-	return s;
-}
-
-static void
-t_assert_diags(const struct diags *d, const char *want)
-{
-	char *s = t_diags_text(d);
-
-	if (strcmp(s, want) != 0) {
-		print_error("diagnostics:\n%s\nwanted:\n%s\n", s, want);
-		free(s);
-		fail();
-	}
-	free(s);
-}
 
 /*
  * Decode line as fmt, run re_src (compiled with flags; NULL: no regex)
