@@ -639,6 +639,13 @@ main(int argc, char **argv)
 		free(o.rules);
 		return rc;
 	}
+	if (o.omprog && o.mode != MODE_RUN) {
+		/* stdout belongs to the protocol: no summaries or dry-run
+		 * lines may go there. */
+		fprintf(stderr, "omkapture: --omprog cannot be combined with "
+		    "--check, --dry-run or --test\n");
+		return EXIT_USAGE;
+	}
 	if (o.json && o.mode != MODE_TEST) {
 		fprintf(stderr, "omkapture: --json goes with --test\n");
 		return EXIT_USAGE;
