@@ -12,6 +12,20 @@
 #define TITLE_MARKER "\xe2\x80\xa6"                   /* … */
 #define DETAILS_MARKER "\n\xe2\x80\xa6[truncated]"
 
+/* Caps bound what one line can make us allocate; they follow the config. */
+static void
+pipeline_set_caps(struct pipeline *p, const struct conf *c)
+{
+	buf_reset(&p->title);
+	buf_reset(&p->details);
+	buf_reset(&p->email);
+	buf_reset(&p->due);
+	p->title.cap = (size_t)c->title_max * 4 + 16;
+	p->details.cap = (size_t)c->details_max + 16;
+	p->email.cap = (size_t)c->field_max + 16;
+	p->due.cap = (size_t)c->field_max + 16;
+}
+
 void
 pipeline_init(struct pipeline *p, const struct conf *c, struct ruleset *rs,
     struct sink *s, enum input_format fmt)
@@ -23,28 +37,20 @@ pipeline_init(struct pipeline *p, const struct conf *c, struct ruleset *rs,
 	p->format = fmt;
 	p->dedup = dedup_new(100000);
 	input_event_init(&p->ev);
-	/* Caps bound what one line can make us allocate. */
-	buf_init(&p->title, (size_t)c->title_max * 4 + 16);
-	buf_init(&p->details, (size_t)c->details_max + 16);
-	buf_init(&p->email, (size_t)c->field_max + 16);
-	buf_init(&p->due, (size_t)c->field_max + 16);
 	buf_init(&p->key, 4096);
 	buf_init(&p->body, SIZE_MAX / 2);
+	pipeline_set_caps(p, c);
 }
 
 void
 pipeline_swap(struct pipeline *p, const struct conf *c, struct ruleset *rs,
     struct sink *s)
 {
-	struct pipeline_stats keep = p->stats;
-	struct dedup *d = p->dedup;
-
-	p->dedup = NULL;
-	pipeline_free(p);
-	pipeline_init(p, c, rs, s, c->format);
-	dedup_free(p->dedup);
-	p->dedup = d;
-	p->stats = keep;
+	p->conf = c;
+	p->rules = rs;
+	p->sink = s;
+	p->format = c->format;
+	pipeline_set_caps(p, c);
 }
 
 void
