@@ -249,12 +249,9 @@ def main():
     ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = ap.parse_args()
-    omk = os.path.abspath(args.omkapture)
-    if not os.access(omk, os.X_OK):
-        print("FAIL: omkapture binary not found or not executable: %s" % omk)
+    omk = mocklib.binary_from_args(args)
+    if omk is None:
         return 1
-    if args.keep:
-        os.environ["OMK_KEEP_TMP"] = "1"
     checks = Checks("e2e_pipe")
     with mocklib.tmpdir("omk-e2e-pipe-") as base:
         print("temp dir: %s" % base)

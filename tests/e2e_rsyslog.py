@@ -144,12 +144,9 @@ def main():
     if not rsyslogd:
         print("SKIP: rsyslogd is not installed")
         return mocklib.EXIT_SKIP
-    omk = os.path.abspath(args.omkapture)
-    if not os.access(omk, os.X_OK):
-        print("FAIL: omkapture binary not found or not executable: %s" % omk)
+    omk = mocklib.binary_from_args(args)
+    if omk is None:
         return 1
-    if args.keep:
-        os.environ["OMK_KEEP_TMP"] = "1"
 
     checks = Checks("e2e_rsyslog")
     with mocklib.tmpdir("omk-e2e-rsyslog-") as d:

@@ -200,6 +200,18 @@ class MockKapture:
             return ""
 
 
+def binary_from_args(args):
+    """The --omkapture binary as an absolute path, or None (with a FAIL
+    line) if it is not executable; --keep keeps temp directories."""
+    omk = os.path.abspath(args.omkapture)
+    if not os.access(omk, os.X_OK):
+        print("FAIL: omkapture binary not found or not executable: %s" % omk)
+        return None
+    if args.keep:
+        os.environ["OMK_KEEP_TMP"] = "1"
+    return omk
+
+
 def omkapture_env(extra=None):
     """The environment for omkapture: ours minus anything that could leak in
     a token or pin the clock, plus `extra`."""
