@@ -57,6 +57,10 @@ static const struct conf_option conf_options[] = {
 	  "time allowed to connect" },
 	{ "kapture", "concurrency", CT_INT, "4", OFF(concurrency), 0,
 	  "parallel requests when draining the spool" },
+	{ "kapture", "retry_max", CT_DURATION, "5m", OFF(retry_max), 0,
+	  "longest wait between retries while Kapture is unavailable (backoff starts at 1s)" },
+	{ "kapture", "auth_retry", CT_DURATION, "5m", OFF(auth_retry), 0,
+	  "wait between retries while Kapture refuses the token" },
 	{ "kapture", "ref_field", CT_STRING, "omkapture_ref", OFF(ref_field), 0,
 	  "body field carrying the stable reference that identifies duplicates" },
 	{ "kapture", "allow_insecure_http", CT_BOOL, "no", OFF(allow_insecure_http), 0,
@@ -67,6 +71,8 @@ static const struct conf_option conf_options[] = {
 	  "most requests held in the spool" },
 	{ "spool", "max_bytes", CT_SIZE, "100m", OFF(spool_max_bytes), 0,
 	  "most bytes held in the spool" },
+	{ "spool", "shutdown_timeout", CT_DURATION, "5s", OFF(shutdown_timeout), 0,
+	  "at EOF or SIGTERM, deliver what is due for at most this long, then exit leaving the rest spooled" },
 	{ "limits", "max_tickets", CT_RATE, "0", OFF(max_tickets), OFF(max_tickets_period),
 	  "storm guard across all rules, N/DURATION (e.g. 60/1h); 0 = off" },
 	{ "limits", "title_max", CT_INT, "255", OFF(title_max), 0,
@@ -492,6 +498,12 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 		diag_error(d, f, 0, "[kapture] concurrency must be 1..256");
 	if (c->timeout < 1)
 		diag_error(d, f, 0, "[kapture] timeout must be at least 1s");
+	if (c->retry_max < 1)
+		diag_error(d, f, conf_line(c, "kapture", "retry_max"),
+		    "[kapture] retry_max must be at least 1s");
+	if (c->auth_retry < 1)
+		diag_error(d, f, conf_line(c, "kapture", "auth_retry"),
+		    "[kapture] auth_retry must be at least 1s");
 	if (c->connect_timeout < 1)
 		diag_error(d, f, 0, "[kapture] connect_timeout must be at least 1s");
 	if (c->title_max < 16)

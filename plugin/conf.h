@@ -39,6 +39,8 @@ struct conf {
 	int64_t timeout;         /* seconds */
 	int64_t connect_timeout; /* seconds */
 	int64_t concurrency;
+	int64_t retry_max;       /* seconds */
+	int64_t auth_retry;      /* seconds */
 	char *ref_field;
 	bool allow_insecure_http;
 
@@ -46,6 +48,7 @@ struct conf {
 	char *spool_dir;
 	int64_t spool_max;
 	int64_t spool_max_bytes;
+	int64_t shutdown_timeout;   /* seconds */
 
 	/* [limits] */
 	int64_t max_tickets;        /* 0: no storm guard */

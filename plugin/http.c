@@ -8,8 +8,6 @@
 #include "log.h"
 #include "util.h"
 
-#define HTTP_MAX_RESPONSE (1024 * 1024)
-
 struct http_client {
 	CURL *curl;
 	struct curl_slist *headers;
@@ -24,79 +22,113 @@ http_global_init(void)
 		fatalx("curl_global_init failed");
 }
 
-static size_t
-http_write_cb(char *p, size_t size, size_t nmemb, void *arg)
+struct curl_slist *
+http_headers_new(const struct conf *c)
 {
-	struct http_client *h = arg;
+	struct curl_slist *l, *n;
+	char *auth;
+
+	auth = xasprintf("Authorization: Basic %s", c->token ? c->token : "");
+	l = curl_slist_append(NULL, auth);
+	memset(auth, 0, strlen(auth));
+	free(auth);
+	if (l == NULL)
+		return NULL;
+	if ((n = curl_slist_append(l, "Content-Type: application/json")) == NULL ||
+	    (n = curl_slist_append(l, "Accept: application/json")) == NULL ||
+	    /* No "Expect: 100-continue" round trip for bodies over 1 KiB. */
+	    (n = curl_slist_append(l, "Expect:")) == NULL) {
+		http_headers_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+http_headers_free(struct curl_slist *l)
+{
+	struct curl_slist *s;
+
+	/* The list holds the token: wipe it before it goes back to malloc. */
+	for (s = l; s != NULL; s = s->next)
+		memset(s->data, 0, strlen(s->data));
+	curl_slist_free_all(l);
+}
+
+void
+http_easy_setup(CURL *curl, const struct conf *c)
+{
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "omkapture/" OMK_VERSION);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)c->timeout * 1000L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)c->connect_timeout * 1000L);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)HTTP_MAX_RESPONSE);
+	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* Never read ~/.netrc or proxy credentials into the request. */
+	curl_easy_setopt(curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+}
+
+size_t
+http_write_buf(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
 	size_t n = size * nmemb;
 
 	/* Returning less than n makes curl abort: a body past the cap is
 	 * not an answer we can use. */
-	if (!buf_append(&h->resp, p, n))
+	if (!buf_append(b, p, n))
 		return 0;
 	return n;
 }
 
-/* Free a header list whose strings may hold the token: wipe them first. */
-static void
-http_free_headers(struct curl_slist *l)
+void
+http_classify(CURL *curl, CURLcode rc, const struct buf *resp,
+    const char *errbuf, struct kapture_result *r)
 {
-	struct curl_slist *s;
+	long status = 0;
 
-	for (s = l; s != NULL; s = s->next)
-		memset(s->data, 0, strlen(s->data));
-	curl_slist_free_all(l);
+	if (rc != CURLE_OK) {
+		kapture_classify(0, NULL, 0, r);
+		if (rc == CURLE_WRITE_ERROR && resp->truncated)
+			snprintf(r->message, sizeof(r->message),
+			    "response larger than %d bytes", HTTP_MAX_RESPONSE);
+		else
+			snprintf(r->message, sizeof(r->message), "%s",
+			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		/* A certificate problem will not fix itself by retrying
+		 * quickly, but a fixed CA file or clock will: retry. */
+		return;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	kapture_classify(status, resp->data ? resp->data : "", resp->len, r);
 }
 
 struct http_client *
 http_client_new(const struct conf *c)
 {
 	struct http_client *h = xcalloc(1, sizeof(*h));
-	struct curl_slist *l;
-	char *auth;
 
 	buf_init(&h->resp, HTTP_MAX_RESPONSE);
 	if ((h->curl = curl_easy_init()) == NULL) {
 		log_warnx("curl_easy_init failed");
 		goto fail;
 	}
-	auth = xasprintf("Authorization: Basic %s", c->token ? c->token : "");
-	l = curl_slist_append(NULL, auth);
-	memset(auth, 0, strlen(auth));
-	free(auth);
-	if (l == NULL)
+	if ((h->headers = http_headers_new(c)) == NULL)
 		goto fail;
-	h->headers = l;
-	if ((l = curl_slist_append(h->headers,
-	    "Content-Type: application/json")) == NULL)
-		goto fail;
-	if ((l = curl_slist_append(h->headers, "Accept: application/json")) == NULL)
-		goto fail;
-	/* No "Expect: 100-continue" round trip for bodies over 1 KiB. */
-	if ((l = curl_slist_append(h->headers, "Expect:")) == NULL)
-		goto fail;
-
+	http_easy_setup(h->curl, c);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
-	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "omkapture/" OMK_VERSION);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h->curl, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2);
-	if (c->ca_file != NULL)
-		curl_easy_setopt(h->curl, CURLOPT_CAINFO, c->ca_file);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout * 1000L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)c->connect_timeout * 1000L);
-	curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE, (long)HTTP_MAX_RESPONSE);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_write_cb);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_write_buf);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &h->resp);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
-	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	/* Never read ~/.netrc or proxy credentials into the request. */
-	curl_easy_setopt(h->curl, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	return h;
 fail:
 	http_client_free(h);
@@ -110,7 +142,7 @@ http_client_free(struct http_client *h)
 		return;
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
-	http_free_headers(h->headers);
+	http_headers_free(h->headers);
 	buf_free(&h->resp);
 	free(h);
 }
@@ -120,7 +152,6 @@ http_post(struct http_client *h, const char *url, const char *body,
     size_t len, struct kapture_result *r)
 {
 	CURLcode rc;
-	long status = 0;
 
 	buf_reset(&h->resp);
 	h->errbuf[0] = '\0';
@@ -128,20 +159,6 @@ http_post(struct http_client *h, const char *url, const char *body,
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	rc = curl_easy_perform(h->curl);
-	if (rc != CURLE_OK) {
-		kapture_classify(0, NULL, 0, r);
-		if (rc == CURLE_WRITE_ERROR && h->resp.truncated)
-			snprintf(r->message, sizeof(r->message),
-			    "response larger than %d bytes", HTTP_MAX_RESPONSE);
-		else
-			snprintf(r->message, sizeof(r->message), "%s",
-			    h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
-		/* A certificate problem will not fix itself by retrying
-		 * quickly, but a fixed CA file or clock will: retry. */
-		return r->outcome;
-	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	kapture_classify(status, h->resp.data ? h->resp.data : "",
-	    h->resp.len, r);
+	http_classify(h->curl, rc, &h->resp, h->errbuf, r);
 	return r->outcome;
 }

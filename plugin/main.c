@@ -22,7 +22,9 @@
 #include "pipeline.h"
 #include "reader.h"
 #include "rules.h"
+#include "sender.h"
 #include "sink.h"
+#include "spool.h"
 #include "util.h"
 
 #define EXIT_OK 0
@@ -32,7 +34,8 @@
 
 #define REPLY_MAX 1000
 
-enum mode { MODE_RUN, MODE_CHECK, MODE_DRYRUN, MODE_TEST, MODE_TICKET };
+enum mode { MODE_RUN, MODE_CHECK, MODE_DRYRUN, MODE_TEST, MODE_TICKET,
+    MODE_SPOOL };
 
 struct opts {
 	const char *config;
@@ -50,6 +53,7 @@ struct opts {
 enum {
 	OPT_OMPROG = 256, OPT_CHECK, OPT_DRYRUN, OPT_TEST, OPT_JSON,
 	OPT_HELP_CONFIG, OPT_TITLE, OPT_DETAILS, OPT_EMAIL, OPT_DUE, OPT_FIELD,
+	OPT_SPOOL_STATUS, OPT_WAIT, OPT_RETRY_FAILED,
 };
 
 /* One table for getopt and --help, so they cannot disagree. */
@@ -72,6 +76,8 @@ static const struct {
 	  "full pipeline, but print each ticket as a JSON line instead of sending it" },
 	{ { "test", no_argument, NULL, OPT_TEST }, NULL,
 	  "match only: per-rule hit counts and the unmatched count at EOF" },
+	{ { "spool-status", no_argument, NULL, OPT_SPOOL_STATUS }, NULL,
+	  "list what waits in the spool and what failed (same as: omkapture spool)" },
 	{ { "json", no_argument, NULL, OPT_JSON }, NULL,
 	  "with --test: print {\"lines\":N,\"matched\":M,\"rules\":{...}}" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more log output (debug)" },
@@ -94,11 +100,15 @@ usage(FILE *fp)
 	    "usage: omkapture [-c FILE] [-r PATH]... [--omprog] [-f FORMAT] [-v|-q]\n"
 	    "       omkapture -c FILE --check | --dry-run | --test [--json]\n"
 	    "       omkapture -c FILE ticket --title T [--details D] [--email E] [--due WHEN]\n"
-	    "                 [--field K=V]... [--dry-run]\n"
+	    "                 [--field K=V]... [--dry-run] [--wait]\n"
+	    "       omkapture -c FILE spool [--retry-failed]\n"
 	    "       omkapture --version | --help | --help-config\n\n"
 	    "Reads log lines on stdin until EOF, matches them against PCRE2 rules and\n"
-	    "creates Kapture CX tickets. The API token comes from [kapture] token_file\n"
-	    "or the KAPTURE_TOKEN environment variable, never from the command line.\n\n"
+	    "creates Kapture CX tickets. Each ticket request is written to the spool\n"
+	    "([spool] dir) and fsync'd before the line is acknowledged, then sent; requests\n"
+	    "wait there while Kapture is unavailable. The API token comes from [kapture]\n"
+	    "token_file or the KAPTURE_TOKEN environment variable, never from the command\n"
+	    "line.\n\n"
 	    "Options:\n");
 	for (i = 0; i < NCLI; i++) {
 		const struct option *o = &cli_options[i].opt;
@@ -121,17 +131,27 @@ usage(FILE *fp)
 	    "  --due WHEN                 +DURATION (e.g. +4h) or \"yyyy-MM-dd HH:mm:ss\"\n"
 	    "  --field K=V                extra body field; K may nest: a.b[0].c\n"
 	    "  --dry-run                  print the request instead of sending it\n"
+	    "  --wait                     retry until Kapture creates or rejects the ticket;\n"
+	    "                             without it a ticket Kapture cannot take now stays\n"
+	    "                             in the spool for the running helper (exit 0)\n"
+	    "\nspool options:\n"
+	    "  --retry-failed             move every request in failed/ back into the spool\n"
 	    "\nExit status: 0 ok, 1 bad config or rules, 2 usage, 3 runtime failure.\n");
 }
 
 /* Signals only set flags; the loop acts on them between lines. */
 static volatile sig_atomic_t got_term, got_hup, got_usr1;
+/* A second SIGTERM/SIGINT cuts the shutdown delivery short. */
+static volatile int got_term_again;
 
 static void
 on_signal(int sig)
 {
-	if (sig == SIGTERM || sig == SIGINT)
+	if (sig == SIGTERM || sig == SIGINT) {
+		if (got_term)
+			got_term_again = 1;
 		got_term = 1;
+	}
 	else if (sig == SIGHUP)
 		got_hup = 1;
 	else if (sig == SIGUSR1)
@@ -189,6 +209,38 @@ struct runtime {
 	struct ruleset *rules;
 	struct sink *sink;
 };
+
+/* The spool and its sender: opened once, kept across reloads. */
+struct delivery {
+	struct spool *spool;
+	struct sender *sender;
+};
+
+static void
+delivery_free(struct delivery *dl)
+{
+	sender_free(dl->sender);
+	spool_free(dl->spool);
+	memset(dl, 0, sizeof(*dl));
+}
+
+/* Open the spool and the sender for c; false (with a reason) if not. */
+static bool
+delivery_open(struct delivery *dl, const struct conf *c, char *why,
+    size_t whylen)
+{
+	memset(dl, 0, sizeof(*dl));
+	dl->spool = spool_open(c->spool_dir, c->spool_max, c->spool_max_bytes,
+	    why, whylen);
+	if (dl->spool == NULL)
+		return false;
+	if ((dl->sender = sender_new(c, dl->spool)) == NULL) {
+		snprintf(why, whylen, "cannot set up libcurl");
+		delivery_free(dl);
+		return false;
+	}
+	return true;
+}
 
 static void
 runtime_free(struct runtime *rt)
@@ -257,12 +309,25 @@ print_check_summary(const struct runtime *rt)
 }
 
 static void
-dump_stats(const struct pipeline *p)
+dump_stats(const struct pipeline *p, const struct delivery *dl)
 {
 	struct buf b;
 
 	buf_init(&b, SIZE_MAX / 2);
 	pipeline_stats_json(p, &b);
+	if (dl != NULL && dl->sender != NULL && b.len > 0 &&
+	    b.data[b.len - 1] == '}') {
+		const struct sender_stats *ss = sender_stats(dl->sender);
+		const struct spool *sp = dl->spool;
+
+		b.len--;
+		buf_printf(&b, ",\"sent\":%lu,\"retried\":%lu,\"failed\":%lu,"
+		    "\"auth_failures\":%lu,\"spooled\":%zu,\"spooled_bytes\":%zu,"
+		    "\"oldest_spooled_s\":%lld}", ss->sent, ss->retried,
+		    ss->failed, ss->auth_failures, sp->n, sp->bytes,
+		    sp->n ? (long long)((spool_now_ms() - sp->v[0].created_ms) /
+		    1000) : 0LL);
+	}
 	buf_appendc(&b, '\n');
 	write_all(STDERR_FILENO, b.data, b.len);
 	buf_free(&b);
@@ -305,7 +370,8 @@ print_test_summary(const struct pipeline *p, bool json)
 
 /* SIGHUP: build a whole new runtime; keep the old one on any error. */
 static void
-reload(struct runtime *rt, struct pipeline *p, const struct opts *o)
+reload(struct runtime *rt, struct pipeline *p, const struct opts *o,
+    struct delivery *dl)
 {
 	struct runtime nrt;
 	struct diags d;
@@ -320,81 +386,322 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o)
 		return;
 	}
 	if (o->mode == MODE_RUN)
-		nrt.sink = sink_http_new(nrt.conf);
+		nrt.sink = sink_spool_new(dl->spool);
 	else if (o->mode == MODE_DRYRUN)
 		nrt.sink = sink_dryrun_new(STDOUT_FILENO);
-	if (o->mode != MODE_TEST && nrt.sink == NULL) {
-		log_warnx("reload failed: no HTTP client; keeping the running "
-		    "configuration");
-		runtime_free(&nrt);
-		diags_free(&d);
-		return;
-	}
 	diags_print(&d, stderr);
 	diags_free(&d);
 	pipeline_swap(p, nrt.conf, nrt.rules, nrt.sink);
+	if (dl->sender != NULL) {
+		if (strcmp(nrt.conf->spool_dir, rt->conf->spool_dir) != 0)
+			log_warnx("[spool] dir changed to %s: it takes effect "
+			    "at restart; still using %s", nrt.conf->spool_dir,
+			    dl->spool->dir);
+		spool_set_caps(dl->spool, nrt.conf->spool_max,
+		    nrt.conf->spool_max_bytes);
+		/* Before the old conf goes: the sender borrows it. */
+		sender_reconfigure(dl->sender, nrt.conf);
+	}
 	runtime_free(rt);
 	*rt = nrt;
 	log_info("reloaded: %zu rules", rt->rules->n);
 }
 
-/* The read loop shared by run, --omprog, --dry-run and --test. */
+/*
+ * The one event loop shared by run, --omprog, --dry-run and --test: read
+ * stdin, handle each line, and (when sending) let the sender start and
+ * finish requests, all from one poll, so reading never waits on the
+ * network. A line the spool cannot take (cap reached, disk full) is
+ * answered with an error in omprog mode (rsyslog keeps it and re-sends);
+ * in pipe mode it is held and reading pauses until the spool takes it.
+ */
 static int
-run_loop(struct runtime *rt, const struct opts *o)
+run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 {
 	struct pipeline p;
 	struct reader rd;
 	struct pollfd pfd;
+	struct buf held;
 	const char *line;
 	char why[512];
 	size_t len;
-	bool trunc;
+	bool trunc, holding = false, held_trunc = false, more = true, watch;
+	int64_t held_next = 0, now;
+	int rc, timeout;
 	long n;
-	int rc;
 
 	pipeline_init(&p, rt->conf, rt->rules, rt->sink, rt->conf->format);
 	reader_init(&rd, STDIN_FILENO, (size_t)rt->conf->max_line);
+	buf_init(&held, (size_t)rt->conf->max_line + 1);
 	if (o->omprog && omprog_reply(NULL) < 0)
 		fatal("stdout");
 	for (;;) {
-		while (reader_next(&rd, &line, &len, &trunc)) {
+		if (holding && spool_now_ms() >= held_next) {
+			why[0] = '\0';
+			if (pipeline_line(&p, held.data, held.len, held_trunc,
+			    why, sizeof(why)) == 0) {
+				holding = false;
+				log_info("the spool takes tickets again: reading "
+				    "resumes");
+			} else {
+				held_next = spool_now_ms() + 1000;
+			}
+		}
+		while (!holding && more && !got_term) {
+			if (!reader_next(&rd, &line, &len, &trunc)) {
+				more = false;
+				break;
+			}
 			why[0] = '\0';
 			rc = pipeline_line(&p, line, len, trunc, why,
 			    sizeof(why));
-			if (o->omprog && omprog_reply(rc == 0 ? NULL : why) < 0)
-				fatal("stdout: rsyslog went away");
-			if (got_term)
-				break;
+			if (o->omprog) {
+				if (omprog_reply(rc == 0 ? NULL : why) < 0)
+					fatal("stdout: rsyslog went away");
+			} else if (rc != 0) {
+				/* No upstream queue will re-send this line:
+				 * keep it and stop reading until it fits. */
+				buf_reset(&held);
+				buf_append(&held, line, len);
+				held_trunc = trunc;
+				holding = true;
+				held_next = spool_now_ms() + 1000;
+				log_warnx("%s; input paused until the line can "
+				    "be spooled", why);
+			}
 		}
-		if (got_term || rd.eof)
+		if (dl->sender != NULL)
+			sender_step(dl->sender);
+		if (got_term || (rd.eof && !more && !holding))
 			break;
 		if (got_hup) {
 			got_hup = 0;
-			reload(rt, &p, o);
+			reload(rt, &p, o, dl);
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_stats(&p);
+			dump_stats(&p, dl);
 		}
+		timeout = 1000;
+		if (dl->sender != NULL)
+			timeout = sender_timeout_ms(dl->sender, timeout);
+		if (holding) {
+			now = spool_now_ms();
+			if (held_next - now < timeout)
+				timeout = held_next <= now ? 0 :
+				    (int)(held_next - now);
+		}
+		watch = !holding && !more && !rd.eof;
 		pfd.fd = STDIN_FILENO;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue; /* timeout or EINTR: look at the flags */
+		pfd.revents = 0;
+		if (dl->sender != NULL)
+			sender_wait(dl->sender, &pfd, watch ? 1 : 0, timeout);
+		else
+			poll(&pfd, watch ? 1 : 0, timeout);
+		if (!watch)
+			continue;
+		/* curl_multi_poll does not report POLLHUP (EOF on a pipe):
+		 * ask poll itself, without waiting. */
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
+			continue;
 		if ((n = reader_fill(&rd)) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			log_warn("reading stdin");
 			break;
 		}
+		more = true;
+	}
+	if (holding)
+		/* Stopped while the spool could not take it: say what it
+		 * was, so it can be replayed by hand. */
+		log_warnx("stopping with one line not spooled (%s): %.*s", why,
+		    (int)(held.len < 2000 ? held.len : 2000), held.data);
+	if (dl->sender != NULL) {
+		sender_drain(dl->sender, rt->conf->shutdown_timeout * 1000,
+		    &got_term_again);
+		if (dl->spool->n > 0)
+			log_info("exiting with %zu request%s in the spool %s; "
+			    "they are sent at the next start", dl->spool->n,
+			    dl->spool->n == 1 ? "" : "s", dl->spool->dir);
 	}
 	if (o->mode == MODE_TEST)
 		print_test_summary(&p, o->json);
 	else if (log_level() >= LOG_LEVEL_DEBUG || p.stats.truncated ||
 	    p.stats.json_errors)
-		dump_stats(&p);
+		dump_stats(&p, dl);
+	buf_free(&held);
 	reader_free(&rd);
 	pipeline_free(&p);
 	return EXIT_OK;
+}
+
+/* Without a usable spool (say, a monitoring user that cannot write it):
+ * one attempt, and the exit status says how it went. */
+static int
+ticket_send_direct(const struct conf *c, const struct buf *body)
+{
+	struct kapture_result res;
+	struct http_client *h;
+	int rc = EXIT_RUNTIME;
+
+	if ((h = http_client_new(c)) == NULL)
+		return EXIT_RUNTIME;
+	if (http_post(h, c->url, body->data, body->len, &res) == KAPTURE_DONE) {
+		printf("ticket %s created\n", res.ticket_id[0] ?
+		    res.ticket_id : "(no id)");
+		rc = EXIT_OK;
+	} else {
+		log_warnx("ticket not created: %s (HTTP %ld: %s)",
+		    kapture_outcome_name(res.outcome), res.http_status,
+		    res.message);
+	}
+	http_client_free(h);
+	return rc;
+}
+
+struct ticket_wait {
+	bool have;
+	struct kapture_result r;
+};
+
+static void
+ticket_result(void *arg, const char *name, const struct kapture_result *r)
+{
+	struct ticket_wait *tw = arg;
+
+	tw->have = true;
+	tw->r = *r;
+}
+
+/*
+ * Spool the request, then deliver it now. If Kapture cannot take it now
+ * the request stays spooled for the running helper (exit 0, saying so),
+ * or with --wait is retried here until it is created or refused.
+ */
+static int
+ticket_send(const struct conf *c, const char *key, const char *ref,
+    const struct buf *body, bool wait)
+{
+	struct delivery dl;
+	struct ticket_wait tw;
+	char why[512], name[SPOOL_NAME_MAX];
+	int rc = EXIT_RUNTIME;
+
+	if (!delivery_open(&dl, c, why, sizeof(why))) {
+		log_warnx("%s; sending without the spool", why);
+		return ticket_send_direct(c, body);
+	}
+	if (spool_put(dl.spool, c->url, "ticket", key, ref, body->data,
+	    body->len, name, why, sizeof(why)) < 0) {
+		log_warnx("%s; sending without the spool", why);
+		delivery_free(&dl);
+		return ticket_send_direct(c, body);
+	}
+	memset(&tw, 0, sizeof(tw));
+	sender_only(dl.sender, name);
+	sender_on_result(dl.sender, ticket_result, &tw);
+	signals_init();
+	for (;;) {
+		sender_step(dl.sender);
+		if (tw.have && tw.r.outcome == KAPTURE_DONE) {
+			printf("ticket %s created\n", tw.r.ticket_id[0] ?
+			    tw.r.ticket_id : "(no id)");
+			rc = EXIT_OK;
+			break;
+		}
+		if (tw.have && tw.r.outcome == KAPTURE_FAIL) {
+			log_warnx("ticket not created: Kapture rejected it "
+			    "(HTTP %ld: %s); the request is kept in "
+			    "%s/failed/%s", tw.r.http_status, tw.r.message,
+			    dl.spool->dir, name);
+			break;
+		}
+		if (tw.have && !wait) {
+			printf("ticket spooled as %s/spool/%s: %s (HTTP %ld: "
+			    "%s); the running omkapture will deliver it\n",
+			    dl.spool->dir, name,
+			    tw.r.outcome == KAPTURE_AUTH ? "Kapture refused "
+			    "the token" : "Kapture unavailable",
+			    tw.r.http_status, tw.r.message);
+			rc = EXIT_OK;
+			break;
+		}
+		tw.have = false;
+		if (got_term) {
+			log_warnx("interrupted; the request stays in "
+			    "%s/spool/%s", dl.spool->dir, name);
+			break;
+		}
+		sender_wait(dl.sender, NULL, 0,
+		    sender_timeout_ms(dl.sender, 1000));
+	}
+	delivery_free(&dl);
+	return rc;
+}
+
+/* The spool subcommand: what waits, what failed; re-queue failures. */
+static int
+cmd_spool(int argc, char **argv, struct opts *o)
+{
+	static const struct option sopts[] = {
+		{ "retry-failed", no_argument, NULL, OPT_RETRY_FAILED },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct conf *c;
+	struct spool *sp;
+	struct diags d;
+	char why[512];
+	bool retry = false;
+	long n;
+	int ch, rc = EXIT_OK;
+
+	optind = 1;
+	while (argc > 0 && (ch = getopt_long(argc, argv, "c:h", sopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case OPT_RETRY_FAILED: retry = true; break;
+		case 'c': o->config = optarg; o->config_given = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc > 0 && optind != argc) {
+		fprintf(stderr, "omkapture spool: unexpected argument\n");
+		return EXIT_USAGE;
+	}
+	diags_init(&d);
+	c = conf_new();
+	conf_load(c, o->config, &d);
+	diags_print(&d, stderr);
+	if (d.errors > 0) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if ((sp = spool_open(c->spool_dir, c->spool_max, c->spool_max_bytes,
+	    why, sizeof(why))) == NULL) {
+		log_warnx("%s", why);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (retry) {
+		if ((n = spool_retry_failed(sp, stdout)) < 0)
+			rc = EXIT_RUNTIME;
+		else
+			printf("%ld request%s re-queued; the running omkapture "
+			    "sends them\n", n, n == 1 ? "" : "s");
+	} else {
+		spool_print_status(sp, stdout, spool_now_ms());
+	}
+	spool_free(sp);
+out:
+	conf_free(c);
+	diags_free(&d);
+	return rc;
 }
 
 /* The ticket subcommand: one ticket from the command line. */
@@ -408,6 +715,7 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 		{ "due", required_argument, NULL, OPT_DUE },
 		{ "field", required_argument, NULL, OPT_FIELD },
 		{ "dry-run", no_argument, NULL, OPT_DRYRUN },
+		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -417,8 +725,6 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 	const char *title = NULL, *details = NULL, *email = NULL, *due = NULL;
 	struct field_node *fields = fields_new();
 	struct kapture_ticket t;
-	struct kapture_result res;
-	struct http_client *h;
 	struct conf *c = NULL;
 	struct diags d;
 	struct buf body, dbuf;
@@ -427,7 +733,7 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 	int64_t secs;
 	uint64_t hv;
 	time_t now = clock_now(), tt;
-	bool dry = o->mode == MODE_DRYRUN;
+	bool dry = o->mode == MODE_DRYRUN, wait = false;
 	int ch, rc = EXIT_RUNTIME;
 
 	buf_init(&dbuf, 1024 * 1024);
@@ -441,6 +747,7 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 		case OPT_EMAIL: email = optarg; break;
 		case OPT_DUE: due = optarg; break;
 		case OPT_DRYRUN: dry = true; break;
+		case OPT_WAIT: wait = true; break;
 		case 'c': o->config = optarg; o->config_given = true; break;
 		case 'v': log_init(NULL, LOG_LEVEL_DEBUG); break;
 		case 'q': log_init(NULL, LOG_LEVEL_QUIET); break;
@@ -547,21 +854,7 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 		goto out;
 	}
 	http_global_init();
-	if ((h = http_client_new(c)) == NULL)
-		goto out;
-	switch (http_post(h, c->url, body.data, body.len, &res)) {
-	case KAPTURE_DONE:
-		printf("ticket %s created\n", res.ticket_id[0] ?
-		    res.ticket_id : "(no id)");
-		rc = EXIT_OK;
-		break;
-	default:
-		log_warnx("ticket not created: %s (HTTP %ld: %s)",
-		    kapture_outcome_name(res.outcome), res.http_status,
-		    res.message);
-		break;
-	}
-	http_client_free(h);
+	rc = ticket_send(c, title, ref, &body, wait);
 out:
 	fields_free(fields);
 	buf_free(&body);
@@ -577,11 +870,13 @@ main(int argc, char **argv)
 	struct option longopts[NCLI + 1];
 	struct opts o;
 	struct runtime rt;
+	struct delivery dl;
 	struct diags d;
 	size_t i;
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&dl, 0, sizeof(dl));
 	o.config = CONF_DEFAULT_PATH;
 	o.verbosity = LOG_LEVEL_INFO;
 	for (i = 0; i < NCLI; i++)
@@ -615,6 +910,7 @@ main(int argc, char **argv)
 		case OPT_DRYRUN: o.mode = MODE_DRYRUN; break;
 		case OPT_TEST: o.mode = MODE_TEST; break;
 		case OPT_JSON: o.json = true; break;
+		case OPT_SPOOL_STATUS: o.mode = MODE_SPOOL; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case OPT_HELP_CONFIG:
 			printf("Config file (%s):\n\n", CONF_DEFAULT_PATH);
@@ -627,6 +923,13 @@ main(int argc, char **argv)
 		}
 	}
 	log_init("omkapture", o.verbosity);
+	if (o.mode == MODE_SPOOL || (optind < argc &&
+	    !strcmp(argv[optind], "spool"))) {
+		rc = o.mode == MODE_SPOOL ? cmd_spool(0, NULL, &o) :
+		    cmd_spool(argc - optind, argv + optind, &o);
+		free(o.rules);
+		return rc;
+	}
 	if (optind < argc) {
 		if (strcmp(argv[optind], "ticket") != 0) {
 			fprintf(stderr, "omkapture: unknown command \"%s\"\n",
@@ -680,16 +983,27 @@ main(int argc, char **argv)
 	}
 	signals_init();
 	if (o.mode == MODE_RUN) {
+		char why[512];
+
 		http_global_init();
-		if ((rt.sink = sink_http_new(rt.conf)) == NULL) {
+		if (!delivery_open(&dl, rt.conf, why, sizeof(why))) {
+			log_warnx("%s", why);
+			if (o.omprog)
+				omprog_reply(why);
 			rc = EXIT_RUNTIME;
 			goto done;
 		}
+		rt.sink = sink_spool_new(dl.spool);
+		if (dl.spool->n > 0)
+			log_info("spool %s: %zu request%s from before this start "
+			    "will be sent", dl.spool->dir, dl.spool->n,
+			    dl.spool->n == 1 ? "" : "s");
 	} else if (o.mode == MODE_DRYRUN) {
 		rt.sink = sink_dryrun_new(STDOUT_FILENO);
 	}
-	rc = run_loop(&rt, &o);
+	rc = run_loop(&rt, &o, &dl);
 done:
+	delivery_free(&dl);
 	runtime_free(&rt);
 	diags_free(&d);
 	free(o.rules);

@@ -8,9 +8,8 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "http.h"
-#include "kapture.h"
 #include "log.h"
+#include "spool.h"
 #include "util.h"
 
 void
@@ -20,7 +19,6 @@ sink_free(struct sink *s)
 		s->free(s);
 }
 
-/* Write all of p, retrying on EINTR and short writes. */
 struct sink_dryrun {
 	struct sink sink;
 	int fd;
@@ -78,69 +76,42 @@ sink_dryrun_new(int fd)
 	return &d->sink;
 }
 
-struct sink_http {
+struct sink_spool {
 	struct sink sink;
-	struct http_client *client;
+	struct spool *sp;
 };
 
 static int
-sink_http_submit(struct sink *s, const struct sink_req *r, char *why,
+sink_spool_submit(struct sink *s, const struct sink_req *r, char *why,
     size_t whylen)
 {
-	struct sink_http *h = (struct sink_http *)s;
-	struct kapture_result res;
+	struct sink_spool *k = (struct sink_spool *)s;
+	char name[SPOOL_NAME_MAX];
 
-	switch (http_post(h->client, r->url, r->body, r->len, &res)) {
-	case KAPTURE_DONE:
-		log_info("rule [%s]: ticket %s created (ref %s)", r->rule,
-		    res.ticket_id[0] ? res.ticket_id : "(no id)", r->ref);
-		s->accepted++;
-		return 0;
-	case KAPTURE_AUTH:
-		log_warnx("rule [%s]: Kapture refused the token (HTTP %ld: "
-		    "%s): fix token_file or KAPTURE_TOKEN (ref %s)", r->rule,
-		    res.http_status, res.message, r->ref);
-		snprintf(why, whylen, "Kapture auth failure (HTTP %ld: %s)",
-		    res.http_status, res.message);
-		break;
-	case KAPTURE_RETRY:
-		log_warnx("rule [%s]: ticket not created, will retry: %s%s "
-		    "(ref %s)", r->rule, res.http_status ? "" : "network: ",
-		    res.message, r->ref);
-		snprintf(why, whylen, "Kapture unavailable (%s%s)",
-		    res.http_status ? "" : "network: ", res.message);
-		break;
-	case KAPTURE_FAIL:
-		log_warnx("rule [%s]: Kapture rejected the ticket (HTTP %ld: "
-		    "%s) (ref %s)", r->rule, res.http_status, res.message,
-		    r->ref);
-		snprintf(why, whylen, "Kapture rejected the ticket (HTTP %ld: "
-		    "%s)", res.http_status, res.message);
-		break;
+	if (spool_put(k->sp, r->url, r->rule, r->key, r->ref, r->body, r->len,
+	    name, why, whylen) < 0) {
+		s->rejected++;
+		return -1;
 	}
-	s->rejected++;
-	return -1;
+	log_debug("rule [%s]: ticket request spooled as %s (ref %s)", r->rule,
+	    name, r->ref);
+	s->accepted++;
+	return 0;
 }
 
 static void
-sink_http_free(struct sink *s)
+sink_spool_free(struct sink *s)
 {
-	struct sink_http *h = (struct sink_http *)s;
-
-	http_client_free(h->client);
-	free(h);
+	free(s);
 }
 
 struct sink *
-sink_http_new(const struct conf *c)
+sink_spool_new(struct spool *sp)
 {
-	struct sink_http *h = xcalloc(1, sizeof(*h));
+	struct sink_spool *k = xcalloc(1, sizeof(*k));
 
-	h->sink.submit = sink_http_submit;
-	h->sink.free = sink_http_free;
-	if ((h->client = http_client_new(c)) == NULL) {
-		free(h);
-		return NULL;
-	}
-	return &h->sink;
+	k->sink.submit = sink_spool_submit;
+	k->sink.free = sink_spool_free;
+	k->sp = sp;
+	return &k->sink;
 }

@@ -1,8 +1,8 @@
 /*
  * sink.h: where finished ticket requests go. The pipeline hands each
  * request to a sink and learns only "accepted" or "not, because ...": the
- * dry-run sink prints it, the HTTP sink sends it now. The durable spool
- * slots in here without the pipeline changing.
+ * dry-run sink prints it, the spool sink makes it durable (the sender
+ * delivers it later, see sender.h).
  */
 #ifndef OMK_SINK_H
 #define OMK_SINK_H
@@ -32,8 +32,9 @@ struct sink {
 
 /* Prints {"rule":..,"key":..,"request":<body>} lines on fd. */
 struct sink *sink_dryrun_new(int fd);
-/* Sends now, through libcurl; NULL if the client cannot be made. */
-struct sink *sink_http_new(const struct conf *c);
+/* Writes it to the spool (fsync'd) before saying "accepted". */
+struct spool;
+struct sink *sink_spool_new(struct spool *sp);
 void sink_free(struct sink *s);
 
 #endif
