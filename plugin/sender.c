@@ -44,6 +44,7 @@ struct sender {
 	unsigned generation;
 	unsigned streak;           /* attempts in a row that must be retried */
 	int64_t hold_until_ms;     /* nothing starts before this */
+	int64_t wake_ms;           /* a request's backoff ends (0: none) */
 	bool auth_hold;
 	uint64_t rng;
 	char only[SPOOL_NAME_MAX];
@@ -290,15 +291,26 @@ sender_start_due(struct sender *s, bool start)
 	uint64_t kh;
 	int rc;
 
+	/* Only requests waiting on their own backoff wake us; one blocked
+	 * by an older request of its key waits for that one. */
+	s->wake_ms = 0;
 	if (now < s->hold_until_ms || s->nactive >= sender_limit(s))
 		return false;
 	sender_keys_reset(s, sp->n);
 	while (i < sp->n && s->nactive < sender_limit(s)) {
 		e = &sp->v[i];
 		kh = e->keyhash;
-		if (e->busy || e->next_ms > now ||
-		    (s->only[0] && strcmp(e->name, s->only))) {
+		if (s->only[0] && strcmp(e->name, s->only) != 0) {
 			sender_keys_add(s, kh);
+			i++;
+			continue;
+		}
+		if (e->busy || e->next_ms > now) {
+			bool older = sender_keys_add(s, kh);
+
+			if (!e->busy && !older && (s->wake_ms == 0 ||
+			    e->next_ms < s->wake_ms))
+				s->wake_ms = e->next_ms;
 			i++;
 			continue;
 		}
@@ -317,11 +329,17 @@ sender_start_due(struct sender *s, bool start)
 				log_warnx("spool %s: cannot start a transfer",
 				    sl->claim.name);
 				spool_release(sp, &sl->claim);
+				if ((e = spool_find(sp, sl->claim.name)) != NULL)
+					e->next_ms = now + 1000;
 				return false;
 			}
 			i++;
 		} else if (sp->n == n) {
-			i++; /* locked by another instance: it holds its key */
+			/* Locked by another instance: it holds its key, and
+			 * we look again when its retry time comes. */
+			if (s->wake_ms == 0 || e->next_ms < s->wake_ms)
+				s->wake_ms = e->next_ms;
+			i++;
 		}
 		/* else the entry went away; i now names the next one */
 	}
@@ -437,8 +455,7 @@ sender_step(struct sender *s)
 		spool_scan(s->sp, true);
 	else if (now - s->sp->last_scan_ms >= SENDER_SCAN_MS)
 		spool_scan(s->sp, false);
-	if (sender_start_due(s, true))
-		return;
+	sender_start_due(s, true);
 	/* Transfers just added should begin now, not after the next wait. */
 	if (s->nactive > 0)
 		curl_multi_perform(s->multi, &running);
@@ -447,29 +464,21 @@ sender_step(struct sender *s)
 int
 sender_timeout_ms(struct sender *s, int max)
 {
-	struct spool *sp = s->sp;
 	int64_t now = spool_now_ms(), t = max, d;
 	long ct = -1;
-	size_t i;
 
 	if (s->nactive > 0 && curl_multi_timeout(s->multi, &ct) == CURLM_OK &&
 	    ct >= 0 && ct < t)
 		t = ct;
-	if (s->nactive < sender_limit(s) && sp->n > 0) {
-		if (now < s->hold_until_ms) {
+	if (s->nactive < sender_limit(s) && s->sp->n > 0) {
+		if (now < s->hold_until_ms)
 			d = s->hold_until_ms - now;
-			if (d < t)
-				t = d;
-		} else {
-			/* The soonest request waiting on its own backoff. */
-			for (i = 0; i < sp->n && t > 0; i++) {
-				if (sp->v[i].busy)
-					continue;
-				d = sp->v[i].next_ms - now;
-				if (d < t)
-					t = d < 0 ? 0 : d;
-			}
-		}
+		else if (s->wake_ms > 0)
+			d = s->wake_ms - now;
+		else
+			d = t;
+		if (d < t)
+			t = d;
 	}
 	return t < 0 ? 0 : (int)t;
 }
@@ -511,26 +520,24 @@ sender_wait(struct sender *s, struct pollfd *extra, unsigned nextra,
 void
 sender_drain(struct sender *s, int64_t timeout_ms, volatile int *stop)
 {
-	int64_t deadline = spool_now_ms() + timeout_ms, now;
-	int t;
+	int64_t deadline = spool_now_ms() + timeout_ms, now, next;
 	size_t i;
 
 	for (;;) {
 		sender_step(s);
 		now = spool_now_ms();
-		if (s->nactive == 0 && !sender_has_due(s)) {
-			/* Something may become due before the deadline
-			 * (a short backoff): wait for it. */
-			t = sender_timeout_ms(s, (int)(deadline - now));
-			if (s->sp->n == 0 || now + t >= deadline ||
-			    (now < s->hold_until_ms && s->hold_until_ms >= deadline))
-				break;
-		}
 		if (now >= deadline || (stop != NULL && *stop))
 			break;
-		t = sender_timeout_ms(s, (int)(deadline - now < 1000 ?
-		    deadline - now : 1000));
-		sender_wait(s, NULL, 0, t);
+		if (s->nactive == 0) {
+			/* Nothing in flight: wait only if something becomes
+			 * due before the deadline. */
+			next = now < s->hold_until_ms ? s->hold_until_ms :
+			    s->wake_ms;
+			if (s->sp->n == 0 || next == 0 || next >= deadline)
+				break;
+		}
+		sender_wait(s, NULL, 0, sender_timeout_ms(s,
+		    deadline - now < 1000 ? (int)(deadline - now) : 1000));
 	}
 	if (s->nactive > 0)
 		log_info("shutdown: %zu request%s still in flight stay in the "

@@ -205,21 +205,37 @@ spool_open_dir(int parent, const char *name, const char *path, char *err,
 	return fd;
 }
 
+/*
+ * A DIR stream over a copy of fd, from the start: a dup shares the file
+ * offset, so a stream read to the end before would otherwise be empty.
+ */
+static DIR *
+spool_opendir(int fd)
+{
+	DIR *d;
+	int nfd = dup(fd);
+
+	if (nfd < 0)
+		return NULL;
+	if ((d = fdopendir(nfd)) == NULL) {
+		close(nfd);
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 /* Temp files of processes that died mid-write are garbage. */
 static void
 spool_clean_tmp(struct spool *sp)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd = dup(sp->tmpfd);
 	long pid;
 	char *end;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = spool_opendir(sp->tmpfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -507,13 +523,8 @@ spool_scan(struct spool *sp, bool force)
 		sp->dir_mtime_nsec = st.st_mtim.tv_nsec;
 	}
 	sp->last_scan_ms = spool_now_ms();
-	if ((fd = dup(sp->spoolfd)) < 0)
+	if ((d = spool_opendir(sp->spoolfd)) == NULL)
 		return sp->n;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return sp->n;
-	}
-	rewinddir(d);
 	for (i = 0; i < sp->n; i++)
 		sp->v[i].seen = false;
 	memset(&c, 0, sizeof(c));
@@ -714,13 +725,9 @@ spool_retry_failed(struct spool *sp, FILE *out)
 	struct dirent *de;
 	char why[300];
 	long n = 0;
-	int fd = dup(sp->failedfd);
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = spool_opendir(sp->failedfd)) == NULL)
 		return -1;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_name_valid(de->d_name, NULL))
 			continue;
@@ -811,11 +818,8 @@ spool_print_status(struct spool *sp, FILE *out, int64_t now_ms)
 		spool_print_head(sp->spoolfd, sp->v[i].name, out);
 		fprintf(out, "\n");
 	}
-	if ((fd = dup(sp->failedfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = spool_opendir(sp->failedfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_name_valid(de->d_name, NULL))
 			continue;
