@@ -296,6 +296,10 @@ sender_start_due(struct sender *s, bool start)
 	s->wake_ms = 0;
 	if (now < s->hold_until_ms || s->nactive >= sender_limit(s))
 		return false;
+	/* Before a request we just spooled goes out, learn what other
+	 * instances spooled: an older request of its key may be there. */
+	if (start && sp->put_since_scan)
+		spool_scan(sp, false);
 	sender_keys_reset(s, sp->n);
 	while (i < sp->n && s->nactive < sender_limit(s)) {
 		e = &sp->v[i];

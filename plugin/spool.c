@@ -470,6 +470,7 @@ spool_put(struct spool *sp, const char *url, const char *rule,
 		goto fail;
 	}
 	spool_insert(sp, nm, spool_keyhash(rule, key), b.len, ms);
+	sp->put_since_scan = true;
 	if (name != NULL)
 		snprintf(name, SPOOL_NAME_MAX, "%s", nm);
 	buf_free(&b);
@@ -516,13 +517,20 @@ spool_scan(struct spool *sp, bool force)
 	int fd;
 
 	if (fstat(sp->spoolfd, &st) == 0) {
+		/* The kernel stamps directories with a coarse clock: a file
+		 * added in the same tick as the change we saw leaves the
+		 * stamp alone. Trust an unchanged stamp only once it is a
+		 * second old. */
 		if (!force && st.st_mtim.tv_sec == sp->dir_mtime_sec &&
-		    st.st_mtim.tv_nsec == sp->dir_mtime_nsec)
+		    st.st_mtim.tv_nsec == sp->dir_mtime_nsec &&
+		    spool_now_ms() - ((int64_t)st.st_mtim.tv_sec * 1000 +
+		    st.st_mtim.tv_nsec / 1000000) > 1000)
 			return sp->n;
 		sp->dir_mtime_sec = st.st_mtim.tv_sec;
 		sp->dir_mtime_nsec = st.st_mtim.tv_nsec;
 	}
 	sp->last_scan_ms = spool_now_ms();
+	sp->put_since_scan = false;
 	if ((d = spool_opendir(sp->spoolfd)) == NULL)
 		return sp->n;
 	for (i = 0; i < sp->n; i++)

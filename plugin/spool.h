@@ -71,6 +71,7 @@ struct spool {
 	unsigned long seq;
 	long dir_mtime_sec, dir_mtime_nsec;
 	int64_t last_scan_ms;
+	bool put_since_scan;   /* we added a file the last scan did not see */
 	unsigned long failed_total;
 };
 
