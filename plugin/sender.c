@@ -297,8 +297,9 @@ sender_start_due(struct sender *s, bool start)
 	if (now < s->hold_until_ms || s->nactive >= sender_limit(s))
 		return false;
 	/* Before a request we just spooled goes out, learn what other
-	 * instances spooled: an older request of its key may be there. */
-	if (start && sp->put_since_scan)
+	 * running instances spooled: an older request of its key may be
+	 * there. Alone, we know every file we have not sent. */
+	if (start && sp->put_since_scan && spool_others_alive(sp))
 		spool_scan(sp, false);
 	sender_keys_reset(s, sp->n);
 	while (i < sp->n && s->nactive < sender_limit(s)) {
@@ -435,34 +436,49 @@ sender_finish(struct sender *s, struct sender_slot *sl, CURLcode rc)
 		s->on_result(s->on_result_arg, name, &r);
 }
 
-void
-sender_step(struct sender *s)
+/* Hand every finished transfer to sender_finish; returns how many. */
+static int
+sender_collect(struct sender *s)
 {
 	struct sender_slot *sl;
 	CURLMsg *msg;
-	int running, left;
-	int64_t now = spool_now_ms();
+	int left, n = 0;
 
-	curl_multi_perform(s->multi, &running);
 	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		sl = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&sl);
-		if (sl != NULL && sl->active)
+		if (sl != NULL && sl->active) {
 			sender_finish(s, sl, msg->data.result);
+			n++;
+		}
 	}
+	return n;
+}
+
+void
+sender_step(struct sender *s)
+{
+	int64_t now = spool_now_ms();
+	size_t before;
+	int running, finished, rounds = 0;
+
 	/* Other processes (more helpers, the ticket command, --retry-failed)
 	 * add files: look now and then. */
 	if (now - s->sp->last_scan_ms >= SENDER_FULL_SCAN_MS)
 		spool_scan(s->sp, true);
 	else if (now - s->sp->last_scan_ms >= SENDER_SCAN_MS)
 		spool_scan(s->sp, false);
-	sender_start_due(s, true);
-	/* Transfers just added should begin now, not after the next wait. */
-	if (s->nactive > 0)
+	/* Until nothing changes: a transfer that completes inside the
+	 * perform that started others must not wait for the next poll. */
+	do {
 		curl_multi_perform(s->multi, &running);
+		finished = sender_collect(s);
+		before = s->nactive;
+		sender_start_due(s, true);
+	} while ((finished > 0 || s->nactive != before) && ++rounds < 16);
 }
 
 int

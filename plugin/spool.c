@@ -247,6 +247,62 @@ spool_clean_tmp(struct spool *sp)
 	closedir(d);
 }
 
+/*
+ * Every process using the spool holds an exclusive flock on
+ * tmp/<pid>.lock for as long as it runs, so the others can tell whether
+ * they are alone (and skip work that only matters when they are not).
+ */
+static void
+spool_register(struct spool *sp)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%ld.lock", (long)getpid());
+	sp->lockfd = openat(sp->tmpfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (sp->lockfd >= 0 && flock(sp->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		close(sp->lockfd);
+		sp->lockfd = -1;
+	}
+}
+
+bool
+spool_others_alive(struct spool *sp)
+{
+	struct dirent *de;
+	DIR *d;
+	char mine[64];
+	int64_t now = spool_now_ms();
+	bool alive = false;
+	int fd;
+	size_t n;
+
+	if (now - sp->others_checked_ms < 1000)
+		return sp->others_alive;
+	sp->others_checked_ms = now;
+	snprintf(mine, sizeof(mine), "%ld.lock", (long)getpid());
+	if ((d = spool_opendir(sp->tmpfd)) == NULL)
+		return sp->others_alive = true; /* cannot tell: assume so */
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n < 6 || strcmp(de->d_name + n - 5, ".lock") != 0 ||
+		    !strcmp(de->d_name, mine))
+			continue;
+		if ((fd = openat(sp->tmpfd, de->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0)
+			continue;
+		if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+			alive = true;
+		} else {
+			/* Its owner is gone. */
+			unlinkat(sp->tmpfd, de->d_name, 0);
+		}
+		close(fd);
+	}
+	closedir(d);
+	return sp->others_alive = alive;
+}
+
 struct spool *
 spool_open(const char *dir, int64_t max, int64_t max_bytes, char *err,
     size_t errlen)
@@ -254,7 +310,7 @@ spool_open(const char *dir, int64_t max, int64_t max_bytes, char *err,
 	struct spool *sp = xcalloc(1, sizeof(*sp));
 	char *path;
 
-	sp->dirfd = sp->spoolfd = sp->failedfd = sp->tmpfd = -1;
+	sp->dirfd = sp->spoolfd = sp->failedfd = sp->tmpfd = sp->lockfd = -1;
 	sp->dir = xstrdup(dir);
 	sp->max = max;
 	sp->max_bytes = max_bytes;
@@ -276,6 +332,7 @@ spool_open(const char *dir, int64_t max, int64_t max_bytes, char *err,
 	if (sp->tmpfd < 0)
 		goto fail;
 	spool_clean_tmp(sp);
+	spool_register(sp);
 	spool_scan(sp, true);
 	return sp;
 fail:
@@ -294,6 +351,13 @@ spool_free(struct spool *sp)
 		close(sp->spoolfd);
 	if (sp->failedfd >= 0)
 		close(sp->failedfd);
+	if (sp->lockfd >= 0) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%ld.lock", (long)getpid());
+		unlinkat(sp->tmpfd, name, 0);
+		close(sp->lockfd);
+	}
 	if (sp->tmpfd >= 0)
 		close(sp->tmpfd);
 	free(sp->v);

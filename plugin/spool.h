@@ -72,6 +72,9 @@ struct spool {
 	long dir_mtime_sec, dir_mtime_nsec;
 	int64_t last_scan_ms;
 	bool put_since_scan;   /* we added a file the last scan did not see */
+	int lockfd;            /* tmp/<pid>.lock, held while we run */
+	bool others_alive;
+	int64_t others_checked_ms;
 	unsigned long failed_total;
 };
 
@@ -123,6 +126,8 @@ void spool_fail(struct spool *sp, struct spool_claim *c, long http_status,
 /* Not now: unlock and keep the file and entry. */
 void spool_release(struct spool *sp, struct spool_claim *c);
 
+/* Does another live process use this spool? (Cached for a second.) */
+bool spool_others_alive(struct spool *sp);
 /* Move every failed request back into the spool; returns how many. */
 long spool_retry_failed(struct spool *sp, FILE *out);
 /* Human-readable listing of what waits and what failed. */

@@ -154,8 +154,11 @@ def disk_is_full(d):
 
 
 def listing(spool, sub):
+    """The files in spool/SUB, without tmp/<pid>.lock (a live helper's
+    marker, not data)."""
     try:
-        return sorted(os.listdir(os.path.join(spool, sub)))
+        return sorted(n for n in os.listdir(os.path.join(spool, sub))
+                      if not n.endswith(".lock"))
     except FileNotFoundError:
         return ["(missing %s/)" % sub]
 

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sender.h"
@@ -87,9 +88,14 @@ count_files(const char *sub, const char *dir)
 	snprintf(path, sizeof(path), "%s/%s/%s", tdir, sub, dir);
 	if ((d = opendir(path)) == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		/* tmp/<pid>.lock says a process uses the spool: not data. */
+		if (de->d_name[0] != '.' && (len < 5 ||
+		    strcmp(de->d_name + len - 5, ".lock") != 0))
 			n++;
+	}
 	closedir(d);
 	return n;
 }
@@ -404,6 +410,44 @@ test_tmp_cleanup(void **state)
 	spool_free(sp);
 }
 
+/* Each process holds tmp/<pid>.lock: the others can tell they are not
+ * alone, and a dead process's lock is cleared. */
+static void
+test_others_alive(void **state)
+{
+	struct spool *sp = open_spool("s", 100, 1 << 20);
+	int go[2], ready[2], status;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	assert_false(spool_others_alive(sp));
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	if ((pid = fork()) == 0) {
+		struct spool *child = open_spool("s", 100, 1 << 20);
+
+		write(ready[1], "r", 1);
+		read(go[0], &c, 1);
+		spool_free(child);
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	sp->others_checked_ms = 0;
+	assert_true(spool_others_alive(sp));
+	/* Cached for a second. */
+	assert_true(spool_others_alive(sp));
+	write(go[1], "g", 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	sp->others_checked_ms = 0;
+	assert_false(spool_others_alive(sp));
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+	spool_free(sp);
+}
+
 static void
 test_backoff(void **state)
 {
@@ -455,6 +499,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_others_alive, setup, teardown),
 		cmocka_unit_test(test_backoff),
 	};
 
