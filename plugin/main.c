@@ -386,7 +386,7 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o,
 		return;
 	}
 	if (o->mode == MODE_RUN)
-		nrt.sink = sink_spool_new(dl->spool);
+		nrt.sink = sink_spool_new(dl->spool, o->omprog);
 	else if (o->mode == MODE_DRYRUN)
 		nrt.sink = sink_dryrun_new(STDOUT_FILENO);
 	diags_print(&d, stderr);
@@ -426,6 +426,9 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	char why[512];
 	size_t len;
 	bool trunc, holding = false, held_trunc = false, more = true, watch;
+	bool kept = false;
+	uint64_t kept_hash = 0;
+	size_t kept_len = 0;
 	int64_t held_next = 0, now;
 	int rc, timeout;
 	long n;
@@ -453,12 +456,28 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 				break;
 			}
 			why[0] = '\0';
+			if (kept && len == kept_len && hash_fnv1a(HASH_FNV_INIT,
+			    line, len) == kept_hash) {
+				/* rsyslog re-sends the line we kept over the
+				 * cap: it is in the spool already. */
+				kept = false;
+				if (omprog_reply(NULL) < 0)
+					fatal("stdout: rsyslog went away");
+				continue;
+			}
+			kept = false;
 			rc = pipeline_line(&p, line, len, trunc, why,
 			    sizeof(why));
 			if (o->omprog) {
+				if (rc == 1) {
+					kept = true;
+					kept_len = len;
+					kept_hash = hash_fnv1a(HASH_FNV_INIT,
+					    line, len);
+				}
 				if (omprog_reply(rc == 0 ? NULL : why) < 0)
 					fatal("stdout: rsyslog went away");
-			} else if (rc != 0) {
+			} else if (rc < 0) {
 				/* No upstream queue will re-send this line:
 				 * keep it and stop reading until it fits. */
 				buf_reset(&held);
@@ -595,7 +614,7 @@ ticket_send(const struct conf *c, const char *key, const char *ref,
 		return ticket_send_direct(c, body);
 	}
 	if (spool_put(dl.spool, c->url, "ticket", key, ref, body->data,
-	    body->len, name, why, sizeof(why)) < 0) {
+	    body->len, 0, name, why, sizeof(why)) != SPOOL_OK) {
 		log_warnx("%s; sending without the spool", why);
 		delivery_free(&dl);
 		return ticket_send_direct(c, body);
@@ -993,7 +1012,7 @@ main(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 			goto done;
 		}
-		rt.sink = sink_spool_new(dl.spool);
+		rt.sink = sink_spool_new(dl.spool, o.omprog);
 		if (dl.spool->n > 0)
 			log_info("spool %s: %zu request%s from before this start "
 			    "will be sent", dl.spool->dir, dl.spool->n,

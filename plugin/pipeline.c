@@ -210,7 +210,7 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 	req.body = p->body.data;
 	req.len = p->body.len;
 	rc = p->sink->submit(p->sink, &req, why, whylen);
-	if (rc == 0) {
+	if (rc == SINK_ACCEPTED || rc == SINK_KEPT) {
 		p->stats.tickets++;
 	} else {
 		p->stats.ticket_errors++;
@@ -244,8 +244,17 @@ pipeline_line(struct pipeline *p, const char *line, size_t len,
 			continue;
 		/* Every matching rule gets its ticket, even after one
 		 * failed: the failed one is reported, the caller retries. */
-		if (pipeline_ticket(p, &m, now, why, whylen) != 0)
+		switch (pipeline_ticket(p, &m, now, why, whylen)) {
+		case SINK_ACCEPTED:
+			break;
+		case SINK_KEPT:
+			if (rc == 0)
+				rc = 1;
+			break;
+		default:
 			rc = -1;
+			break;
+		}
 	}
 	if (any)
 		p->stats.matched++;

@@ -53,7 +53,8 @@ void pipeline_swap(struct pipeline *p, const struct conf *c,
 /*
  * Handle one line (no LF). truncated says it was cut at max_line.
  * Returns 0 when the line is fully handled, -1 when a ticket could not
- * be handed over (why says why, one line, for the omprog reply).
+ * be handed over (why says why, one line, for the omprog reply), 1 when
+ * it is handled but the sink asks to slow down (why says so).
  */
 int pipeline_line(struct pipeline *p, const char *line, size_t len,
     bool truncated, char *why, size_t whylen);

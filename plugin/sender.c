@@ -45,6 +45,7 @@ struct sender {
 	unsigned streak;           /* attempts in a row that must be retried */
 	int64_t hold_until_ms;     /* nothing starts before this */
 	int64_t wake_ms;           /* a request's backoff ends (0: none) */
+	bool no_start;             /* shutting down: let in-flight finish */
 	bool auth_hold;
 	uint64_t rng;
 	char only[SPOOL_NAME_MAX];
@@ -294,7 +295,8 @@ sender_start_due(struct sender *s, bool start)
 	/* Only requests waiting on their own backoff wake us; one blocked
 	 * by an older request of its key waits for that one. */
 	s->wake_ms = 0;
-	if (now < s->hold_until_ms || s->nactive >= sender_limit(s))
+	if (s->no_start || now < s->hold_until_ms ||
+	    s->nactive >= sender_limit(s))
 		return false;
 	/* Before a request we just spooled goes out, learn what other
 	 * running instances spooled: an older request of its key may be
@@ -541,12 +543,20 @@ void
 sender_drain(struct sender *s, int64_t timeout_ms, volatile int *stop)
 {
 	int64_t deadline = spool_now_ms() + timeout_ms, now, next;
+	int64_t last_start = deadline - (timeout_ms / 4 < 1000 ?
+	    timeout_ms / 4 : 1000);
 	size_t i;
 
 	for (;;) {
+		/* Near the deadline start nothing new: a request abandoned
+		 * in flight may have created its ticket and is sent again at
+		 * the next start. */
+		if (spool_now_ms() >= last_start)
+			s->no_start = true;
 		sender_step(s);
 		now = spool_now_ms();
-		if (now >= deadline || (stop != NULL && *stop))
+		if (now >= deadline || (stop != NULL && *stop) ||
+		    (s->no_start && s->nactive == 0))
 			break;
 		if (s->nactive == 0) {
 			/* Nothing in flight: wait only if something becomes

@@ -79,6 +79,7 @@ sink_dryrun_new(int fd)
 struct sink_spool {
 	struct sink sink;
 	struct spool *sp;
+	bool keep_over_cap;
 };
 
 static int
@@ -88,15 +89,30 @@ sink_spool_submit(struct sink *s, const struct sink_req *r, char *why,
 	struct sink_spool *k = (struct sink_spool *)s;
 	char name[SPOOL_NAME_MAX];
 
-	if (spool_put(k->sp, r->url, r->rule, r->key, r->ref, r->body, r->len,
-	    name, why, whylen) < 0) {
+	int rc;
+
+	rc = spool_put(k->sp, r->url, r->rule, r->key, r->ref, r->body, r->len,
+	    0, name, why, whylen);
+	if (rc == SPOOL_FULL && k->keep_over_cap) {
+		char full[512];
+
+		snprintf(full, sizeof(full), "%s", why);
+		if (spool_put(k->sp, r->url, r->rule, r->key, r->ref, r->body,
+		    r->len, SPOOL_OVER_CAP, name, why, whylen) == SPOOL_OK) {
+			snprintf(why, whylen, "%s; this alert is kept (%s), "
+			    "slow down", full, name);
+			s->accepted++;
+			return SINK_KEPT;
+		}
+	}
+	if (rc != SPOOL_OK) {
 		s->rejected++;
-		return -1;
+		return SINK_REFUSED;
 	}
 	log_debug("rule [%s]: ticket request spooled as %s (ref %s)", r->rule,
 	    name, r->ref);
 	s->accepted++;
-	return 0;
+	return SINK_ACCEPTED;
 }
 
 static void
@@ -106,10 +122,11 @@ sink_spool_free(struct sink *s)
 }
 
 struct sink *
-sink_spool_new(struct spool *sp)
+sink_spool_new(struct spool *sp, bool keep_over_cap)
 {
 	struct sink_spool *k = xcalloc(1, sizeof(*k));
 
+	k->keep_over_cap = keep_over_cap;
 	k->sink.submit = sink_spool_submit;
 	k->sink.free = sink_spool_free;
 	k->sp = sp;

@@ -12,6 +12,10 @@
 
 #include "conf.h"
 
+#define SINK_ACCEPTED 0
+#define SINK_REFUSED (-1)
+#define SINK_KEPT 1
+
 struct sink_req {
 	const char *rule;
 	const char *key;
@@ -22,7 +26,8 @@ struct sink_req {
 };
 
 struct sink {
-	/* 0: accepted; -1: not, with a one-line reason in why. */
+	/* SINK_ACCEPTED; SINK_REFUSED with a one-line reason in why; or
+	 * SINK_KEPT: accepted, but why asks upstream to slow down. */
 	int (*submit)(struct sink *s, const struct sink_req *r, char *why,
 	    size_t whylen);
 	void (*free)(struct sink *s);
@@ -32,9 +37,16 @@ struct sink {
 
 /* Prints {"rule":..,"key":..,"request":<body>} lines on fd. */
 struct sink *sink_dryrun_new(int fd);
-/* Writes it to the spool (fsync'd) before saying "accepted". */
+/*
+ * Writes it to the spool (fsync'd) before saying "accepted". At the
+ * spool's cap it refuses (back-pressure), unless keep_over_cap: then,
+ * up to twice the cap, it writes the request anyway and answers
+ * SINK_KEPT. That is for omprog: rsyslog still backs off on the error
+ * reply, but if it is stopped while backing off (rsyslog#5364 drops the
+ * message it was retrying) the alert is already safe.
+ */
 struct spool;
-struct sink *sink_spool_new(struct spool *sp);
+struct sink *sink_spool_new(struct spool *sp, bool keep_over_cap);
 void sink_free(struct sink *s);
 
 #endif

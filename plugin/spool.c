@@ -475,17 +475,17 @@ spool_write_tmp(struct spool *sp, const void *data, size_t len,
 int
 spool_put(struct spool *sp, const char *url, const char *rule,
     const char *key, const char *ref, const char *body, size_t len,
-    char name[SPOOL_NAME_MAX], char *why, size_t whylen)
+    unsigned flags, char name[SPOOL_NAME_MAX], char *why, size_t whylen)
 {
 	struct buf b;
 	char tmp[64], nm[SPOOL_NAME_MAX];
-	int64_t ms;
+	int64_t ms, mul = (flags & SPOOL_OVER_CAP) ? 2 : 1;
 	int err = 0, tries;
 
-	if (sp->max > 0 && (int64_t)sp->n >= sp->max) {
+	if (sp->max > 0 && (int64_t)sp->n >= sp->max * mul) {
 		snprintf(why, whylen, "spool full: %zu requests waiting in %s "
 		    "([spool] max = %lld)", sp->n, sp->dir, (long long)sp->max);
-		return -1;
+		return SPOOL_FULL;
 	}
 	buf_init(&b, SPOOL_FILE_MAX);
 	buf_appends(&b, SPOOL_MAGIC "url ");
@@ -502,14 +502,15 @@ spool_put(struct spool *sp, const char *url, const char *rule,
 		snprintf(why, whylen, "request of %zu bytes is larger than a "
 		    "spool file may be (%d)", len, SPOOL_FILE_MAX);
 		buf_free(&b);
-		return -1;
+		return SPOOL_ERROR;
 	}
-	if (sp->max_bytes > 0 && (int64_t)(sp->bytes + b.len) > sp->max_bytes) {
+	if (sp->max_bytes > 0 &&
+	    (int64_t)(sp->bytes + b.len) > sp->max_bytes * mul) {
 		snprintf(why, whylen, "spool full: %zu bytes waiting in %s "
 		    "([spool] max_bytes = %lld)", sp->bytes, sp->dir,
 		    (long long)sp->max_bytes);
 		buf_free(&b);
-		return -1;
+		return SPOOL_FULL;
 	}
 	if (spool_write_tmp(sp, b.data, b.len, tmp, &err) < 0)
 		goto fail;
@@ -538,12 +539,12 @@ spool_put(struct spool *sp, const char *url, const char *rule,
 	if (name != NULL)
 		snprintf(name, SPOOL_NAME_MAX, "%s", nm);
 	buf_free(&b);
-	return 0;
+	return SPOOL_OK;
 fail:
 	snprintf(why, whylen, "cannot write to spool %s: %s", sp->dir,
 	    strerror(err));
 	buf_free(&b);
-	return -1;
+	return SPOOL_ERROR;
 }
 
 /* Read up to max bytes of the file at fd into b. */

@@ -90,15 +90,22 @@ void spool_free(struct spool *sp);
 /* Change the caps (SIGHUP). */
 void spool_set_caps(struct spool *sp, int64_t max, int64_t max_bytes);
 
+/* spool_put results */
+#define SPOOL_OK 0
+#define SPOOL_ERROR (-1) /* a write failed (ENOSPC, EIO...) */
+#define SPOOL_FULL (-2)  /* at [spool] max or max_bytes */
+/* spool_put flags: allow up to twice the caps (see sink_spool_new). */
+#define SPOOL_OVER_CAP 0x1
+
 /*
- * Write one request durably. Returns 0 once it is on disk (fsync'd file
- * and directory), with its file name in name (if not NULL); -1 when the
- * spool is at a cap or a write failed (ENOSPC, EIO...), with a one-line
- * reason in why, and nothing left behind.
+ * Write one request durably. Returns SPOOL_OK once it is on disk (fsync'd
+ * file and directory), with its file name in name (if not NULL), or
+ * SPOOL_FULL / SPOOL_ERROR with a one-line reason in why and nothing
+ * left behind.
  */
 int spool_put(struct spool *sp, const char *url, const char *rule,
     const char *key, const char *ref, const char *body, size_t len,
-    char name[SPOOL_NAME_MAX], char *why, size_t whylen);
+    unsigned flags, char name[SPOOL_NAME_MAX], char *why, size_t whylen);
 
 /*
  * Bring the index in line with the directory: add files other processes

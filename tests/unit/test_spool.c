@@ -105,7 +105,7 @@ put(struct spool *sp, const char *key, const char *body, char *name,
     char *why, size_t whylen)
 {
 	return spool_put(sp, "https://k.example/add", "disk", key, "ref1",
-	    body, strlen(body), name, why, whylen);
+	    body, strlen(body), 0, name, why, whylen);
 }
 
 static void
@@ -119,7 +119,7 @@ test_put_claim_done(void **state)
 
 	(void)state;
 	assert_int_equal(spool_put(sp, "https://k.example/add", "disk", key,
-	    "0123456789abcdef", "[{\"title\":\"t\"}]", 15, name, why,
+	    "0123456789abcdef", "[{\"title\":\"t\"}]", 15, 0, name, why,
 	    sizeof(why)), 0);
 	assert_int_equal(sp->n, 1);
 	assert_true(sp->bytes > 15);
@@ -184,17 +184,28 @@ test_caps(void **state)
 	(void)state;
 	assert_int_equal(put(sp, "a", "{}", NULL, why, sizeof(why)), 0);
 	assert_int_equal(put(sp, "b", "{}", NULL, why, sizeof(why)), 0);
-	assert_int_equal(put(sp, "c", "{}", NULL, why, sizeof(why)), -1);
+	assert_int_equal(put(sp, "c", "{}", NULL, why, sizeof(why)),
+	    SPOOL_FULL);
 	assert_non_null(strstr(why, "spool full: 2 requests waiting"));
 	assert_non_null(strstr(why, "[spool] max = 2"));
 	assert_int_equal(count_files("s", "spool"), 2);
 
 	spool_set_caps(sp, 100, (int64_t)sp->bytes + 10);
 	assert_int_equal(put(sp, "c", "{\"long\":\"xxxxxxxxxxxxxxxxxxxx\"}",
-	    NULL, why, sizeof(why)), -1);
+	    NULL, why, sizeof(why)), SPOOL_FULL);
 	assert_non_null(strstr(why, "[spool] max_bytes"));
 	assert_int_equal(count_files("s", "spool"), 2);
 	assert_int_equal(count_files("s", "tmp"), 0);
+
+	/* Over the cap on request: up to twice it, no further. */
+	spool_set_caps(sp, 2, 1 << 20);
+	assert_int_equal(spool_put(sp, "https://k.example/add", "disk", "d",
+	    "r", "{}", 2, SPOOL_OVER_CAP, NULL, why, sizeof(why)), SPOOL_OK);
+	assert_int_equal(spool_put(sp, "https://k.example/add", "disk", "e",
+	    "r", "{}", 2, SPOOL_OVER_CAP, NULL, why, sizeof(why)), SPOOL_OK);
+	assert_int_equal(spool_put(sp, "https://k.example/add", "disk", "f",
+	    "r", "{}", 2, SPOOL_OVER_CAP, NULL, why, sizeof(why)), SPOOL_FULL);
+	assert_int_equal(sp->n, 4);
 	spool_free(sp);
 }
 
@@ -371,7 +382,8 @@ test_enospc(void **state)
 
 	(void)state;
 	fsync_errno = ENOSPC;
-	assert_int_equal(put(sp, "k", "{}", NULL, why, sizeof(why)), -1);
+	assert_int_equal(put(sp, "k", "{}", NULL, why, sizeof(why)),
+	    SPOOL_ERROR);
 	assert_non_null(strstr(why, "cannot write to spool"));
 	assert_non_null(strstr(why, "No space left on device"));
 	assert_int_equal(sp->n, 0);
