@@ -290,3 +290,15 @@ kapture_classify(long http_status, const char *body, size_t len,
 	}
 	yajl_tree_free(root);
 }
+
+const char *
+kapture_describe(const struct kapture_result *r, char *buf, size_t n)
+{
+	if (r->http_status == 0)
+		snprintf(buf, n, "network: %s", r->message);
+	else if (strncmp(r->message, "HTTP ", 5) == 0)
+		snprintf(buf, n, "%s", r->message);
+	else
+		snprintf(buf, n, "HTTP %ld: %s", r->http_status, r->message);
+	return buf;
+}

@@ -57,5 +57,9 @@ struct kapture_result {
 void kapture_classify(long http_status, const char *body, size_t len,
     struct kapture_result *r);
 const char *kapture_outcome_name(enum kapture_outcome o);
+/* One phrase for logs: "HTTP 503: Server busy", "HTTP 502 (not JSON)",
+ * "network: Connection refused". Returns buf. */
+const char *kapture_describe(const struct kapture_result *r, char *buf,
+    size_t n);
 
 #endif

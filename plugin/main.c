@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include "conf.h"
 #include "diag.h"
@@ -573,9 +575,11 @@ ticket_send_direct(const struct conf *c, const struct buf *body)
 		    res.ticket_id : "(no id)");
 		rc = EXIT_OK;
 	} else {
-		log_warnx("ticket not created: %s (HTTP %ld: %s)",
-		    kapture_outcome_name(res.outcome), res.http_status,
-		    res.message);
+		char what[400];
+
+		log_warnx("ticket not created: %s (%s)",
+		    kapture_outcome_name(res.outcome),
+		    kapture_describe(&res, what, sizeof(what)));
 	}
 	http_client_free(h);
 	return rc;
@@ -606,7 +610,7 @@ ticket_send(const struct conf *c, const char *key, const char *ref,
 {
 	struct delivery dl;
 	struct ticket_wait tw;
-	char why[512], name[SPOOL_NAME_MAX];
+	char why[512], name[SPOOL_NAME_MAX], what[400];
 	int rc = EXIT_RUNTIME;
 
 	if (!delivery_open(&dl, c, why, sizeof(why))) {
@@ -633,22 +637,40 @@ ticket_send(const struct conf *c, const char *key, const char *ref,
 		}
 		if (tw.have && tw.r.outcome == KAPTURE_FAIL) {
 			log_warnx("ticket not created: Kapture rejected it "
-			    "(HTTP %ld: %s); the request is kept in "
-			    "%s/failed/%s", tw.r.http_status, tw.r.message,
+			    "(%s); the request is kept in %s/failed/%s",
+			    kapture_describe(&tw.r, what, sizeof(what)),
 			    dl.spool->dir, name);
 			break;
 		}
 		if (tw.have && !wait) {
-			printf("ticket spooled as %s/spool/%s: %s (HTTP %ld: "
-			    "%s); the running omkapture will deliver it\n",
+			printf("ticket spooled as %s/spool/%s: %s (%s); the "
+			    "running omkapture will deliver it\n",
 			    dl.spool->dir, name,
 			    tw.r.outcome == KAPTURE_AUTH ? "Kapture refused "
 			    "the token" : "Kapture unavailable",
-			    tw.r.http_status, tw.r.message);
+			    kapture_describe(&tw.r, what, sizeof(what)));
 			rc = EXIT_OK;
 			break;
 		}
 		tw.have = false;
+		if (spool_find(dl.spool, name) == NULL) {
+			/* Another omkapture on this spool took it. */
+			struct stat st;
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/failed/%s",
+			    dl.spool->dir, name);
+			if (stat(path, &st) == 0) {
+				log_warnx("ticket not created: Kapture rejected "
+				    "it; the request is kept in %s", path);
+			} else {
+				printf("ticket request %s was delivered by "
+				    "another omkapture on this spool (its log "
+				    "has the ticket id)\n", name);
+				rc = EXIT_OK;
+			}
+			break;
+		}
 		if (got_term) {
 			log_warnx("interrupted; the request stays in "
 			    "%s/spool/%s", dl.spool->dir, name);

@@ -182,11 +182,16 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 		pipeline_cap_bytes(&p->due, (size_t)c->field_max, "");
 	}
 
-	/* The stable reference: the same incident, re-sent after a crash,
-	 * carries the same value, so duplicates can be recognised. */
+	/* The stable reference: the same line re-sent after a crash (to a
+	 * helper that has no dedup state yet) carries the same value, so
+	 * duplicates can be recognised: rule, key, the line that fired and
+	 * its own time; the burst's first arrival only when the line
+	 * carries no time. */
 	h = hash_fnv1a(HASH_FNV_INIT, r->name, strlen(r->name) + 1);
 	h = hash_fnv1a(h, p->key.data, p->key.len + 1);
-	snprintf(due, sizeof(due), "%" PRId64, (int64_t)ctx.first_seen);
+	h = hash_fnv1a(h, p->ev.raw.p, p->ev.raw.n);
+	snprintf(due, sizeof(due), "%" PRId64, (int64_t)(p->ev.time ?
+	    p->ev.time : ctx.first_seen));
 	h = hash_fnv1a(h, due, strlen(due));
 	snprintf(ref, sizeof(ref), "%016" PRIx64, h);
 

@@ -307,8 +307,9 @@ sender_start_due(struct sender *s, bool start)
 	while (i < sp->n && s->nactive < sender_limit(s)) {
 		e = &sp->v[i];
 		kh = e->keyhash;
+		/* The ticket command sends its own request, whatever else
+		 * waits: the running helper keeps the order for the rest. */
 		if (s->only[0] && strcmp(e->name, s->only) != 0) {
-			sender_keys_add(s, kh);
 			i++;
 			continue;
 		}
@@ -367,7 +368,7 @@ sender_finish(struct sender *s, struct sender_slot *sl, CURLcode rc)
 	struct spool_claim *c = &sl->claim;
 	int64_t now = spool_now_ms(), wait, ra_ms = 0;
 	curl_off_t ra = 0;
-	char name[SPOOL_NAME_MAX];
+	char name[SPOOL_NAME_MAX], what[400];
 
 	curl_multi_remove_handle(s->multi, sl->easy);
 	http_headers_free(sl->headers);
@@ -380,6 +381,7 @@ sender_finish(struct sender *s, struct sender_slot *sl, CURLcode rc)
 		ra_ms = (int64_t)(ra < SENDER_RETRY_AFTER_MAX ? ra :
 		    SENDER_RETRY_AFTER_MAX) * 1000;
 	snprintf(name, sizeof(name), "%s", c->name);
+	kapture_describe(&r, what, sizeof(what));
 
 	switch (r.outcome) {
 	case KAPTURE_DONE:
@@ -405,28 +407,26 @@ sender_finish(struct sender *s, struct sender_slot *sl, CURLcode rc)
 			wait = ra_ms;
 		if (now + wait > s->hold_until_ms)
 			s->hold_until_ms = now + wait;
-		log_warnx("rule [%s]: Kapture unavailable (%s%s%s); %zu "
+		log_warnx("rule [%s]: Kapture unavailable (%s%s); %zu "
 		    "request%s waiting in the spool, next try in %.1fs (ref %s)",
-		    c->rule, r.http_status ? "" : "network: ", r.message,
-		    ra_ms ? ", Retry-After" : "", s->sp->n, s->sp->n == 1 ?
-		    "" : "s", (double)wait / 1000.0, c->ref);
+		    c->rule, what, ra_ms ? ", Retry-After" : "", s->sp->n,
+		    s->sp->n == 1 ? "" : "s", (double)wait / 1000.0, c->ref);
 		spool_release(s->sp, c);
 		break;
 	case KAPTURE_AUTH:
 		s->stats.auth_failures++;
 		s->auth_hold = true;
 		s->hold_until_ms = now + s->conf->auth_retry * 1000;
-		log_warnx("Kapture refused the token (HTTP %ld: %s): %zu "
-		    "request%s waiting in the spool; next try in %llds. Fix "
-		    "token_file or KAPTURE_TOKEN, then send SIGHUP",
-		    r.http_status, r.message, s->sp->n, s->sp->n == 1 ? "" :
-		    "s", (long long)s->conf->auth_retry);
+		log_warnx("Kapture refused the token (%s): %zu request%s "
+		    "waiting in the spool; next try in %llds. Fix token_file "
+		    "or KAPTURE_TOKEN, then send SIGHUP", what, s->sp->n,
+		    s->sp->n == 1 ? "" : "s", (long long)s->conf->auth_retry);
 		spool_release(s->sp, c);
 		break;
 	case KAPTURE_FAIL:
-		log_warnx("rule [%s]: Kapture rejected the ticket (HTTP %ld: "
-		    "%s); moved to %s/failed/%s (ref %s)", c->rule,
-		    r.http_status, r.message, s->sp->dir, name, c->ref);
+		log_warnx("rule [%s]: Kapture rejected the ticket (%s); moved "
+		    "to %s/failed/%s (ref %s)", c->rule, what, s->sp->dir, name,
+		    c->ref);
 		spool_fail(s->sp, c, r.http_status, r.message,
 		    sl->resp.data, sl->resp.len);
 		s->stats.failed++;

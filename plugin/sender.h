@@ -49,7 +49,8 @@ struct sender *sender_new(const struct conf *c, struct spool *sp);
 void sender_free(struct sender *s);
 /* SIGHUP: new token, CA, timeouts, concurrency; lifts an auth hold. */
 void sender_reconfigure(struct sender *s, const struct conf *c);
-/* Only send the request with this name (the ticket command). */
+/* Only send the request with this name (the ticket command); nothing
+ * else in the spool holds it back. */
 void sender_only(struct sender *s, const char *name);
 void sender_on_result(struct sender *s, sender_result_fn fn, void *arg);
 

@@ -900,7 +900,8 @@ spool_print_status(struct spool *sp, FILE *out, int64_t now_ms)
 		names[nf++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, nf, sizeof(*names), spool_namecmp);
+	if (nf > 0)
+		qsort(names, nf, sizeof(*names), spool_namecmp);
 	fprintf(out, "failed %s/failed: %zu (re-queue with: omkapture spool "
 	    "--retry-failed)\n", sp->dir, nf);
 	for (i = 0; i < nf; i++) {

@@ -11,6 +11,8 @@
 #                    test modes, stdout+stderr for check
 #   expected.rc      the exit status (default 0)
 # Runs from inside the case folder with TZ=UTC and a pinned clock.
+# OMK_UPDATE_EXPECTED=1 writes the output to `expected` instead of
+# comparing (then review the change with git diff).
 set -u
 bin=$(readlink -f "$1")
 cd "$2" || exit 2
@@ -33,6 +35,11 @@ check)     "$bin" -c "$config" --check "${args[@]}" </dev/null >"$out" 2>&1 ;;
 *) echo "$name: unknown mode $mode"; exit 2 ;;
 esac
 rc=$?
+if [ -n "${OMK_UPDATE_EXPECTED:-}" ]; then
+	cp "$out" expected
+	echo "$name: expected updated (exit status $rc)"
+	exit 0
+fi
 fail=0
 if [ "$rc" != "$want_rc" ]; then
 	echo "$name: exit status $rc, expected $want_rc"
