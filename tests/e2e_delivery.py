@@ -54,7 +54,6 @@ Timing knobs that keep it fast: timeout 2s, connect_timeout 1s, retry_max 2s,
 auth_retry 1s, shutdown_timeout 2s. Exit 0 if every check passed, else 1.
 """
 
-import argparse
 import json
 import os
 import re
@@ -68,7 +67,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mocklib  # noqa: E402
-from mocklib import Checks, MockKapture, wait_for, write_omkapture_config  # noqa: E402
+from mocklib import MockKapture, wait_for, write_omkapture_config  # noqa: E402
 
 ENV = {"TZ": "UTC"}
 RUN_TIMEOUT = 30          # any single omkapture run; a hang is a failure, not a stall
@@ -193,6 +192,15 @@ def success_refs(mock):
     return Counter(ref_of(r) for r in mock.successes())
 
 
+def expected_tickets(checks, name, mock, tag, n):
+    """The mock created exactly the tickets of alert(tag, 0..n-1), each once."""
+    succ = mock.successes()
+    titles = sorted(body_obj(s["body"])["title"] for s in succ)
+    checks.equal(titles, sorted("Alert %s #%d on web01" % (tag, i) for i in range(n)),
+                 "%s: exactly the %d expected tickets" % (name, n))
+    exactly_once(checks, name, mock, sorted(set(ref_of(s) for s in succ)))
+
+
 def exactly_once(checks, name, mock, want_refs):
     """Every ref in want_refs succeeded exactly once, and nothing else did."""
     got = success_refs(mock)
@@ -219,7 +227,8 @@ def no_token(checks, name, token, texts, d):
 class Helper:
     """omkapture as a long-running process: stdin a pipe we keep open,
     stderr to a file; stdout a pipe (read with reply()) in --omprog mode,
-    else a file."""
+    else a file. (Not mocklib.Helper, which keeps output in memory: here
+    every helper's output stays in its case dir, for --keep.)"""
 
     def __init__(self, omk, d, label, args, omprog=False, env=None):
         self.label = label
@@ -823,11 +832,7 @@ def case_omprog(checks, omk, base):
         ok = wait_for(lambda: len(c.mock.successes()) >= n_tickets and not req_names(c.d), 10)
         checks.check(ok, "%s: ... and its ticket arrives" % name)
         time.sleep(0.3)
-        succ = c.mock.successes()
-        titles = sorted(body_obj(s["body"])["title"] for s in succ)
-        checks.equal(titles, sorted("Alert omp #%d on web01" % k for k in range(n_tickets)),
-                     "%s: exactly the %d expected tickets" % (name, n_tickets))
-        exactly_once(checks, name, c.mock, sorted(set(ref_of(s) for s in succ)))
+        expected_tickets(checks, name, c.mock, "omp", n_tickets)
         rc = c.finish(h, 10)
         checks.equal(rc, 0, "%s: EOF -> exit 0" % name)
         lines = h.outall.decode("utf-8", "replace").split("\n")
@@ -887,11 +892,7 @@ def case_pipe_full(checks, omk, base):
         checks.check(ok, "%s: after recovery all %d alerts were delivered" % (name, n_alerts),
                      "%d successes" % len(c.mock.successes()))
         time.sleep(0.3)
-        succ = c.mock.successes()
-        titles = sorted(body_obj(s["body"])["title"] for s in succ)
-        checks.equal(titles, sorted("Alert full #%d on web01" % i for i in range(n_alerts)),
-                     "%s: exactly the %d expected tickets" % (name, n_alerts))
-        exactly_once(checks, name, c.mock, sorted(set(ref_of(s) for s in succ)))
+        expected_tickets(checks, name, c.mock, "full", n_alerts)
         rc = c.finish(h, 10)
         checks.equal(rc, 0, "%s: EOF -> exit 0" % name)
         c.check_token(checks)
@@ -1210,36 +1211,5 @@ CASES = [
 ]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
-    ap.add_argument("--keep", action="store_true", help="keep the temp directory")
-    ap.add_argument("--only", help="comma-separated case names (%s)"
-                    % ", ".join(n for n, _ in CASES))
-    args = ap.parse_args()
-    omk = mocklib.binary_from_args(args)
-    if omk is None:
-        return 1
-    only = set(args.only.split(",")) if args.only else None
-    checks = Checks("e2e_delivery")
-    t_all = time.monotonic()
-    with mocklib.tmpdir("omk-e2e-delivery-") as base:
-        print("temp dir: %s" % base)
-        for cname, fn in CASES:
-            if only and cname not in only:
-                continue
-            t0 = time.monotonic()
-            print("\n==== %s" % cname, flush=True)
-            try:
-                fn(checks, omk, base)
-            except Exception as e:   # a broken case must not hide the others
-                import traceback
-                traceback.print_exc()
-                checks.check(False, "%s raised %s: %s" % (cname, type(e).__name__, e))
-            print("==== %s: %.1fs" % (cname, time.monotonic() - t0), flush=True)
-    print("total %.1fs" % (time.monotonic() - t_all))
-    return checks.summary()
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mocklib.run_cases("e2e_delivery", "omk-e2e-delivery-", CASES, doc=__doc__))

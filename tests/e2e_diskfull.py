@@ -2,6 +2,7 @@
 """Integration test: the spool's disk is full (ENOSPC): back-pressure, not loss.
 
     python3 tests/e2e_diskfull.py --omkapture build/plugin/omkapture [--keep]
+        [--only CASE[,CASE...]]
 
 Each case mounts a 512 KiB tmpfs as the [spool] dir and fills it with a
 filler file until a write fails with ENOSPC. Needs root (or CAP_SYS_ADMIN)
@@ -24,21 +25,20 @@ random API token appears in no stdout, stderr or spool file.
 Exit 0 if every check passed, 77 if mounting is not permitted, else 1.
 """
 
-import argparse
+import contextlib
 import errno
+import functools
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mocklib  # noqa: E402
-from mocklib import Checks, MockKapture, write_omkapture_config  # noqa: E402
+from mocklib import Helper, MockKapture, write_omkapture_config  # noqa: E402
 
 NOW = 1764237600                     # 2025-11-27 10:00:00 UTC
 ENV = {"OMKAPTURE_NOW": str(NOW), "TZ": "UTC"}
@@ -70,7 +70,8 @@ EXTRA = (
 
 
 class Skip(Exception):
-    pass
+    """No tmpfs can be mounted: before the cases, the test is skipped (77);
+    in a case (after the probe's mount worked), that case fails."""
 
 
 # -- the tmpfs --------------------------------------------------------------
@@ -163,89 +164,6 @@ def listing(spool, sub):
         return ["(missing %s/)" % sub]
 
 
-# -- the helper process -----------------------------------------------------
-
-class Helper:
-    """omkapture with piped stdio; stdout lines and stderr text collected by
-    threads, so neither pipe can fill up and block it."""
-
-    def __init__(self, binary, args, env, name):
-        self.name = name
-        self.proc = subprocess.Popen([binary] + list(args), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=mocklib.omkapture_env(env))
-        self.out = bytearray()
-        self.err = bytearray()
-        self.lines = queue.Queue()
-        self.lock = threading.Lock()
-        self.threads = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, self.out, True),
-                             daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stderr, self.err, False),
-                             daemon=True)]
-        for t in self.threads:
-            t.start()
-
-    def _pump(self, f, sink, is_stdout):
-        while True:
-            line = f.readline()
-            if not line:
-                break
-            with self.lock:
-                sink += line
-            if is_stdout:
-                self.lines.put(line)
-
-    def send(self, data):
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def reply(self, timeout=REPLY_TIMEOUT):
-        """The next stdout line without its newline, or None on timeout/EOF."""
-        try:
-            return self.lines.get(timeout=timeout).decode("utf-8", "replace").rstrip("\n")
-        except queue.Empty:
-            return None
-
-    def ask(self, line):
-        self.send(line.encode() + b"\n")
-        return self.reply()
-
-    def close_stdin(self):
-        try:
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-
-    def stderr_text(self):
-        with self.lock:
-            return bytes(self.err).decode("utf-8", "replace")
-
-    def stdout_bytes(self):
-        with self.lock:
-            return bytes(self.out)
-
-    def wait_stderr(self, text, timeout):
-        return mocklib.wait_for(lambda: text in self.stderr_text(), timeout)
-
-    def wait(self, timeout):
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            rc = None
-        for t in self.threads:
-            t.join(5)
-        return rc
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.close_stdin()
-
-
 def show(h, rc):
     print("--- %s: rc=%s, stdout %d bytes, stderr:\n%s" % (
         h.name, rc, len(h.stdout_bytes()), h.stderr_text()[-4000:] or "(empty)"))
@@ -289,86 +207,89 @@ def no_token(checks, name, token, h, spool):
     checks.check(not hits, "%s: the token is in no spool file" % name, hits)
 
 
-def setup(base, name):
+def check_end(checks, name, h, mock, spool, token, want_ids):
+    """After the helper exited: the tickets, the spool dirs, the token."""
+    check_tickets(checks, name, mock, want_ids)
+    check_dirs(checks, name, spool)
+    no_token(checks, name, token, h, spool)
+
+
+@contextlib.contextmanager
+def tmpfs_case(base, name):
+    """A case's dir, random token, mock and config, its spool dir a small
+    tmpfs: yields (mock, conf, spool, filler path, token)."""
     d = os.path.join(base, name)
     os.mkdir(d)
-    return d, "%s-%s" % (name, os.urandom(12).hex())
+    token = "%s-%s" % (name, os.urandom(12).hex())
+    with MockKapture(d, token=token, shape="array", quiet=True) as mock:
+        conf = write_omkapture_config(d, mock.url, token, RULES, extra=EXTRA)
+        spool = os.path.join(d, "omkapture.spool")
+        with Tmpfs(spool):
+            yield mock, conf, spool, os.path.join(spool, "filler"), token
 
 
 # -- cases ---------------------------------------------------------------------
 
 def case_omprog(checks, omk, base):
     name = "omprog"
-    d, token = setup(base, name)
-    h = None
-    with MockKapture(d, token=token, shape="array", quiet=True) as mock:
-        conf = write_omkapture_config(d, mock.url, token, RULES, extra=EXTRA)
-        spool = os.path.join(d, "omkapture.spool")
-        filler = os.path.join(spool, "filler")
-        sent = []     # alert ids that got OK
-        with Tmpfs(spool):
-            try:
-                h = Helper(omk, ["--omprog", "-c", conf], ENV, "omprog helper")
-                checks.equal(h.reply(), "OK", "%s: OK at start-up" % name)
-                checks.equal(h.ask("ALERT id=before"), "OK",
-                             "%s: an alert line with room on disk gets OK" % name)
-                sent.append("before")
-                checks.check(mocklib.wait_for(lambda: len(mock.successes()) == 1 and
-                                              not listing(spool, "spool"), DELIVER_TIMEOUT),
-                             "%s: its ticket is created and leaves the spool" % name)
+    sent = []     # alert ids that got OK
+    with tmpfs_case(base, name) as (mock, conf, spool, filler, token):
+        with Helper(omk, ["--omprog", "-c", conf], ENV, "omprog helper") as h:
+            checks.equal(h.reply(), "OK", "%s: OK at start-up" % name)
+            checks.equal(h.ask("ALERT id=before"), "OK",
+                         "%s: an alert line with room on disk gets OK" % name)
+            sent.append("before")
+            checks.check(mocklib.wait_for(lambda: len(mock.successes()) == 1 and
+                                          not listing(spool, "spool"), DELIVER_TIMEOUT),
+                         "%s: its ticket is created and leaves the spool" % name)
 
-                size = fill(filler)
-                full = disk_is_full(spool)
-                print("--- %s: filler of %d bytes; disk full: %s" % (name, size, full))
-                checks.check(full, "%s: the tmpfs is full" % name)
+            size = fill(filler)
+            full = disk_is_full(spool)
+            print("--- %s: filler of %d bytes; disk full: %s" % (name, size, full))
+            checks.check(full, "%s: the tmpfs is full" % name)
 
-                refused = []
-                for attempt in (1, 2):
-                    r = h.ask("ALERT id=refused")
-                    refused.append(r)
-                    checks.check(r is not None and r != "OK" and ENOSPC_TEXT in r,
-                                 "%s: with the disk full an alert line gets a non-OK reply "
-                                 "naming \"%s\" (attempt %d)" % (name, ENOSPC_TEXT, attempt),
-                                 "reply: %r" % r)
-                    checks.equal(h.ask("nothing to see here %d" % attempt), "OK",
-                                 "%s: with the disk full a non-alert line still gets OK "
-                                 "(attempt %d)" % (name, attempt))
-                print("--- %s: refusal reply: %r" % (name, refused[0]))
-                checks.equal(listing(spool, "tmp"), [],
-                             "%s: a refused write leaves nothing in tmp/" % name)
-                checks.equal(listing(spool, "spool"), [],
-                             "%s: a refused write leaves nothing in spool/" % name)
-                time.sleep(0.5)
-                checks.equal(len(mock.successes()), 1,
-                             "%s: no ticket for the refused line yet" % name)
-
-                os.unlink(filler)
+            refused = []
+            for attempt in (1, 2):
                 r = h.ask("ALERT id=refused")
-                checks.equal(r, "OK", "%s: after the filler is deleted, the re-sent line "
-                             "gets OK" % name)
-                if r == "OK":
-                    sent.append("refused")
-                checks.equal(h.ask("ALERT id=after"), "OK",
-                             "%s: and a new alert line gets OK" % name)
-                sent.append("after")
-                delivered = mocklib.wait_for(
-                    lambda: len(mock.successes()) >= len(sent) and not listing(spool, "spool"),
-                    DELIVER_TIMEOUT)
-                checks.check(delivered, "%s: the tickets are delivered" % name)
-                time.sleep(0.3)   # a duplicate would show up now
-                h.close_stdin()
-                rc = h.wait(EXIT_TIMEOUT)
-                extra_out = h.reply(timeout=0.1)
-            finally:
-                if h is not None:
-                    h.kill()
-            show(h, rc)
-            checks.equal(rc, 0, "%s: exits 0 at EOF" % name)
-            checks.check(extra_out is None, "%s: no stray stdout after the replies" % name,
-                         repr(extra_out))
-            check_tickets(checks, name, mock, ["before", "refused", "after"])
-            check_dirs(checks, name, spool)
-            no_token(checks, name, token, h, spool)
+                refused.append(r)
+                checks.check(r is not None and r != "OK" and ENOSPC_TEXT in r,
+                             "%s: with the disk full an alert line gets a non-OK reply "
+                             "naming \"%s\" (attempt %d)" % (name, ENOSPC_TEXT, attempt),
+                             "reply: %r" % r)
+                checks.equal(h.ask("nothing to see here %d" % attempt), "OK",
+                             "%s: with the disk full a non-alert line still gets OK "
+                             "(attempt %d)" % (name, attempt))
+            print("--- %s: refusal reply: %r" % (name, refused[0]))
+            checks.equal(listing(spool, "tmp"), [],
+                         "%s: a refused write leaves nothing in tmp/" % name)
+            checks.equal(listing(spool, "spool"), [],
+                         "%s: a refused write leaves nothing in spool/" % name)
+            time.sleep(0.5)
+            checks.equal(len(mock.successes()), 1,
+                         "%s: no ticket for the refused line yet" % name)
+
+            os.unlink(filler)
+            r = h.ask("ALERT id=refused")
+            checks.equal(r, "OK", "%s: after the filler is deleted, the re-sent line "
+                         "gets OK" % name)
+            if r == "OK":
+                sent.append("refused")
+            checks.equal(h.ask("ALERT id=after"), "OK",
+                         "%s: and a new alert line gets OK" % name)
+            sent.append("after")
+            delivered = mocklib.wait_for(
+                lambda: len(mock.successes()) >= len(sent) and not listing(spool, "spool"),
+                DELIVER_TIMEOUT)
+            checks.check(delivered, "%s: the tickets are delivered" % name)
+            time.sleep(0.3)   # a duplicate would show up now
+            h.close_stdin()
+            rc = h.wait(EXIT_TIMEOUT)
+            extra_out = h.reply(timeout=0.1)
+        show(h, rc)
+        checks.equal(rc, 0, "%s: exits 0 at EOF" % name)
+        checks.check(extra_out is None, "%s: no stray stdout after the replies" % name,
+                     repr(extra_out))
+        check_end(checks, name, h, mock, spool, token, ["before", "refused", "after"])
 
 
 def pipe_lines(ids):
@@ -382,100 +303,77 @@ def pipe_lines(ids):
 
 def case_pipe(checks, omk, base, eof_while_full):
     name = "pipe-eof" if eof_while_full else "pipe"
-    d, token = setup(base, name)
-    h = None
-    with MockKapture(d, token=token, shape="array", quiet=True) as mock:
-        conf = write_omkapture_config(d, mock.url, token, RULES, extra=EXTRA)
-        spool = os.path.join(d, "omkapture.spool")
-        filler = os.path.join(spool, "filler")
-        with Tmpfs(spool):
-            try:
-                h = Helper(omk, ["-c", conf], ENV, "pipe helper")
-                first = ["p0"]
-                h.send(pipe_lines(first))
-                checks.check(mocklib.wait_for(lambda: len(mock.successes()) == 1 and
-                                              not listing(spool, "spool"), DELIVER_TIMEOUT),
-                             "%s: with room on disk the first ticket is delivered" % name)
+    with tmpfs_case(base, name) as (mock, conf, spool, filler, token):
+        with Helper(omk, ["-c", conf], ENV, "pipe helper") as h:
+            first = ["p0"]
+            h.send(pipe_lines(first))
+            checks.check(mocklib.wait_for(lambda: len(mock.successes()) == 1 and
+                                          not listing(spool, "spool"), DELIVER_TIMEOUT),
+                         "%s: with room on disk the first ticket is delivered" % name)
 
-                size = fill(filler)
-                checks.check(disk_is_full(spool), "%s: the tmpfs is full (filler %d bytes)"
-                             % (name, size))
-                more = ["p%d" % i for i in range(1, 11)]
-                h.send(pipe_lines(more))
-                if eof_while_full:
-                    h.close_stdin()
-                paused = h.wait_stderr("input paused", REPLY_TIMEOUT)
-                checks.check(paused, "%s: stderr says \"input paused\"" % name)
-                checks.check(ENOSPC_TEXT in h.stderr_text(),
-                             "%s: stderr names \"%s\"" % (name, ENOSPC_TEXT))
-                time.sleep(2.5)   # the held line is retried every second
-                checks.check(h.proc.poll() is None,
-                             "%s: the helper waits (still running) while the disk is full"
-                             % name, "rc=%s" % h.proc.poll())
-                checks.equal(len(mock.successes()), 1,
-                             "%s: no new ticket while the disk is full" % name)
-                checks.equal(listing(spool, "tmp"), [],
-                             "%s: nothing is left in tmp/ while the disk is full" % name)
-
-                os.unlink(filler)
-                t0 = time.monotonic()
-                delivered = mocklib.wait_for(
-                    lambda: len(mock.successes()) >= 1 + len(more) and
-                    not listing(spool, "spool"), DELIVER_TIMEOUT)
-                print("--- %s: delivered %d tickets %.1fs after the filler went" % (
-                    name, len(mock.successes()) - 1, time.monotonic() - t0))
-                checks.check(delivered, "%s: after the filler is deleted every ticket is "
-                             "delivered" % name)
-                checks.check("reading resumes" in h.stderr_text(),
-                             "%s: stderr says reading resumes" % name)
-                time.sleep(0.3)
+            size = fill(filler)
+            checks.check(disk_is_full(spool), "%s: the tmpfs is full (filler %d bytes)"
+                         % (name, size))
+            more = ["p%d" % i for i in range(1, 11)]
+            h.send(pipe_lines(more))
+            if eof_while_full:
                 h.close_stdin()
-                rc = h.wait(EXIT_TIMEOUT)
-            finally:
-                if h is not None:
-                    h.kill()
-            show(h, rc)
-            checks.equal(rc, 0, "%s: exits 0 at EOF" % name)
-            checks.equal(h.stdout_bytes(), b"", "%s: nothing on stdout" % name)
-            check_tickets(checks, name, mock, first + more)
-            check_dirs(checks, name, spool)
-            no_token(checks, name, token, h, spool)
+            paused = h.wait_stderr("input paused", REPLY_TIMEOUT)
+            checks.check(paused, "%s: stderr says \"input paused\"" % name)
+            checks.check(ENOSPC_TEXT in h.stderr_text(),
+                         "%s: stderr names \"%s\"" % (name, ENOSPC_TEXT))
+            time.sleep(2.5)   # the held line is retried every second
+            checks.check(h.proc.poll() is None,
+                         "%s: the helper waits (still running) while the disk is full"
+                         % name, "rc=%s" % h.proc.poll())
+            checks.equal(len(mock.successes()), 1,
+                         "%s: no new ticket while the disk is full" % name)
+            checks.equal(listing(spool, "tmp"), [],
+                         "%s: nothing is left in tmp/ while the disk is full" % name)
+
+            os.unlink(filler)
+            t0 = time.monotonic()
+            delivered = mocklib.wait_for(
+                lambda: len(mock.successes()) >= 1 + len(more) and
+                not listing(spool, "spool"), DELIVER_TIMEOUT)
+            print("--- %s: delivered %d tickets %.1fs after the filler went" % (
+                name, len(mock.successes()) - 1, time.monotonic() - t0))
+            checks.check(delivered, "%s: after the filler is deleted every ticket is "
+                         "delivered" % name)
+            checks.check("reading resumes" in h.stderr_text(),
+                         "%s: stderr says reading resumes" % name)
+            time.sleep(0.3)
+            h.close_stdin()
+            rc = h.wait(EXIT_TIMEOUT)
+        show(h, rc)
+        checks.equal(rc, 0, "%s: exits 0 at EOF" % name)
+        checks.equal(h.stdout_bytes(), b"", "%s: nothing on stdout" % name)
+        check_end(checks, name, h, mock, spool, token, first + more)
+
+
+def probe_mount(base):
+    """Can we mount at all? Skip (77) with the reason if not."""
+    try:
+        with Tmpfs(os.path.join(base, "probe")):
+            pass
+    except Skip as e:
+        print("SKIP: %s; this test needs root (mount -t tmpfs)" % e)
+        return mocklib.EXIT_SKIP
+    return None
+
+
+CASES = [("omprog", case_omprog),
+         ("pipe", functools.partial(case_pipe, eof_while_full=False)),
+         ("pipe-eof", functools.partial(case_pipe, eof_while_full=True))]
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
-    ap.add_argument("--keep", action="store_true", help="keep the temp directory")
-    args = ap.parse_args()
-    omk = mocklib.binary_from_args(args)
-    if omk is None:
-        return 1
-
-    # ctest (timeout) and ^C: unwind, so the finally blocks unmount.
+    # ctest (timeout) and ^C: unwind, so the with-blocks unmount.
     def on_term(signum, frame):
         raise KeyboardInterrupt("signal %d" % signum)
     signal.signal(signal.SIGTERM, on_term)
-
-    checks = Checks("e2e_diskfull")
-    with mocklib.tmpdir("omk-e2e-diskfull-") as base:
-        print("temp dir: %s" % base)
-        # Can we mount at all? Skip (77) with the reason if not.
-        try:
-            with Tmpfs(os.path.join(base, "probe")):
-                pass
-        except Skip as e:
-            print("SKIP: %s; this test needs root (mount -t tmpfs)" % e)
-            return mocklib.EXIT_SKIP
-        for case in (lambda: case_omprog(checks, omk, base),
-                     lambda: case_pipe(checks, omk, base, False),
-                     lambda: case_pipe(checks, omk, base, True)):
-            try:
-                case()
-            except Skip as e:
-                checks.check(False, "mount failed after the probe worked: %s" % e)
-            except Exception as e:   # a broken case must not hide the others
-                checks.check(False, "case raised %s: %s" % (type(e).__name__, e))
-    return checks.summary()
+    return mocklib.run_cases("e2e_diskfull", "omk-e2e-diskfull-", CASES, doc=__doc__,
+                             before=probe_mount)
 
 
 if __name__ == "__main__":

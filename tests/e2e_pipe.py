@@ -2,6 +2,7 @@
 """Integration test of pipe mode and the `ticket` subcommand against the mock.
 
     python3 tests/e2e_pipe.py --omkapture build/plugin/omkapture [--keep]
+        [--only CASE[,CASE...]]
 
 Cases (each with its own temp dir, spool and mock):
   pipe-array    plain RFC 3164 / header-less / RFC 5424 lines, an rsyslog
@@ -15,7 +16,7 @@ The clock is pinned (OMKAPTURE_NOW=1764237600 = 2025-11-27 10:00:00 UTC,
 TZ=UTC), so due dates are exact. Exit 0 if every check passed, else 1.
 """
 
-import argparse
+import functools
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mocklib  # noqa: E402
-from mocklib import Checks, MockKapture, run_omkapture, write_omkapture_config  # noqa: E402
+from mocklib import MockKapture, run_omkapture, write_omkapture_config  # noqa: E402
 
 NOW = 1764237600
 ENV = {"OMKAPTURE_NOW": str(NOW), "TZ": "UTC"}
@@ -252,27 +253,11 @@ def case_ticket(checks, omk, base):
         no_token(checks, name, token, out, err, spool)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
-    ap.add_argument("--keep", action="store_true", help="keep the temp directory")
-    args = ap.parse_args()
-    omk = mocklib.binary_from_args(args)
-    if omk is None:
-        return 1
-    checks = Checks("e2e_pipe")
-    with mocklib.tmpdir("omk-e2e-pipe-") as base:
-        print("temp dir: %s" % base)
-        for case in (lambda: case_pipe(checks, omk, base, "array"),
-                     lambda: case_pipe(checks, omk, base, "object"),
-                     lambda: case_wrong_token(checks, omk, base),
-                     lambda: case_ticket(checks, omk, base)):
-            try:
-                case()
-            except Exception as e:   # a broken case must not hide the others
-                checks.check(False, "case raised %s: %s" % (type(e).__name__, e))
-    return checks.summary()
+CASES = [("pipe-array", functools.partial(case_pipe, shape="array")),
+         ("pipe-object", functools.partial(case_pipe, shape="object")),
+         ("wrong-token", case_wrong_token),
+         ("ticket", case_ticket)]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mocklib.run_cases("e2e_pipe", "omk-e2e-pipe-", CASES, doc=__doc__))

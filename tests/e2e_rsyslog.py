@@ -21,18 +21,15 @@ import argparse
 import json
 import os
 import re
-import shlex
-import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mocklib  # noqa: E402
-from mocklib import Checks, MockKapture, read_text, wait_for  # noqa: E402
+from mocklib import Checks, MockKapture, Rsyslogd, read_text, wait_for  # noqa: E402
 
 RULES = (
     "[disk-full]\n"
@@ -43,37 +40,15 @@ RULES = (
     "field.queue = Infra\n"
 )
 
-RSYSLOG_CONF = """\
-global(workDirectory="{d}/rsyslog-work" processInternalMessages="on")
-module(load="imtcp")
-module(load="omprog")
-template(name="omkapture_json" type="string" string="%jsonmesg%\\n")
-
-input(type="imtcp" address="127.0.0.1" port="0"
-      listenPortFileName="{d}/imtcp.port" ruleset="alerts")
-
-# As the shipped snippet (omprog.md), but one in-memory worker so exactly
-# one helper runs, which never idles out during the test. timeoutShutdown
-# longer than closeTimeout: otherwise (default 10 ms) rsyslog cancels the
-# worker while it waits for the helper to exit ("cooperative cancellation -
-# some data may be lost").
-ruleset(name="alerts") {{
-  if $syslogseverity <= 3 then {{
-    action(type="omprog" name="omkapture"
-           binary="{d}/helper.sh"
-           template="omkapture_json"
-           confirmMessages="on" confirmTimeout="30000" reportFailures="on"
-           closeTimeout="10000" killUnresponsive="on" hup.signal="HUP"
-           output="{d}/omprog.out"
-           queue.type="LinkedList" queue.workerThreads="1"
-           queue.timeoutWorkerThreadShutdown="-1" queue.timeoutShutdown="15000"
-           action.resumeRetryCount="-1" action.resumeInterval="2")
-  }}
-}}
-
-# rsyslog's own messages (processInternalMessages="on") go here.
-*.* action(type="omfile" file="{d}/rsyslog-internal.log")
-"""
+# The action's queue (mocklib.RSYSLOG_CONF has the rest): as the shipped
+# snippet (omprog.md), but one in-memory worker so exactly one helper runs,
+# which never idles out during the test. timeoutShutdown longer than
+# closeTimeout: otherwise (default 10 ms) rsyslog cancels the worker while it
+# waits for the helper to exit ("cooperative cancellation - some data may be
+# lost").
+ACTION = ['queue.type="LinkedList" queue.workerThreads="1"',
+          'queue.timeoutWorkerThreadShutdown="-1" queue.timeoutShutdown="15000"',
+          'action.resumeRetryCount="-1" action.resumeInterval="2"']
 
 # bash, not sh: PIPESTATUS gives omkapture's own exit status. Absolute
 # paths only: rsyslog execv()s this with its (possibly empty) environment.
@@ -86,15 +61,6 @@ echo "exit ${{PIPESTATUS[1]}}" >> {d}/helper.exit
 """
 
 HOST = "web01"
-
-
-def find_rsyslogd(explicit=None):
-    candidates = [explicit] if explicit else [shutil.which("rsyslogd"),
-                                              "/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
-    for p in candidates:
-        if p and os.access(p, os.X_OK):
-            return p
-    return None
 
 
 def syslog_lines(n):
@@ -120,16 +86,6 @@ def syslog_lines(n):
     return lines, want
 
 
-def minimal_env():
-    """rsyslogd (and so the helper) with an almost empty environment, as
-    under systemd; sanitizer settings pass through for Asan builds."""
-    env = {}
-    for k, v in os.environ.items():
-        if k.endswith("SAN_OPTIONS"):
-            env[k] = v
-    return env
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
@@ -140,7 +96,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = ap.parse_args()
 
-    rsyslogd = find_rsyslogd(args.rsyslogd)
+    rsyslogd = mocklib.find_rsyslogd(args.rsyslogd)
     if not rsyslogd:
         print("SKIP: rsyslogd is not installed")
         return mocklib.EXIT_SKIP
@@ -168,55 +124,27 @@ def run(checks, d, omk, rsyslogd, mock, token, args):
     conf = mocklib.write_omkapture_config(
         d, url=mock.url, token=token, rules=RULES,
         extra="\n[limits]\nmax_tickets = %d/1h\n" % (args.n * 2) if args.n > 50 else "")
-    helper = os.path.join(d, "helper.sh")
-    with open(helper, "w") as f:
-        f.write(HELPER_SH.format(d=shlex.quote(d), omk=shlex.quote(omk),
-                                 conf=shlex.quote(conf)))
-    os.chmod(helper, 0o755)
-    os.mkdir(os.path.join(d, "rsyslog-work"))
-    rconf = os.path.join(d, "rsyslog.conf")
-    with open(rconf, "w") as f:
-        f.write(RSYSLOG_CONF.format(d=d))
+    rconf = mocklib.write_rsyslog_files(d, HELPER_SH, omk, conf, ACTION)
 
     # 1. The rsyslog config is valid.
-    v = subprocess.run([rsyslogd, "-N1", "-f", rconf], capture_output=True, text=True,
-                       env=minimal_env(), timeout=30)
-    if not checks.check(v.returncode == 0, "rsyslogd -N1 accepts the config",
-                        v.stdout + v.stderr):
+    if not mocklib.check_rsyslog_conf(checks, rsyslogd, rconf):
         return False
 
     # 2. Start rsyslogd in the foreground; wait for its listening port.
-    pidfile = os.path.join(d, "rsyslogd.pid")
-    port_file = os.path.join(d, "imtcp.port")
-    out = open(os.path.join(d, "rsyslogd.out"), "wb")
-    proc = subprocess.Popen([rsyslogd, "-n", "-f", rconf, "-i", pidfile],
-                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                            env=minimal_env())
+    rs = Rsyslogd(rsyslogd, rconf, d)
     sent = {}
     try:
-        return run_with_rsyslogd(checks, d, mock, args, proc, port_file, sent)
+        return run_with_rsyslogd(checks, d, mock, args, rs, sent)
     finally:
-        stop_rsyslogd(checks, proc)
-        out.close()
+        stop_rsyslogd(checks, rs)
         finish(checks, d, token, sent.get("to_helper"))
 
 
-def read_port(path):
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-        return int(text) if text.isdigit() and int(text) > 0 else None
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def run_with_rsyslogd(checks, d, mock, args, proc, port_file, sent):
-    port = wait_for(lambda: proc.poll() is not None or read_port(port_file), 10)
-    if not checks.check(proc.poll() is None and port,
-                        "rsyslogd started and wrote its port file",
-                        "rc=%s" % proc.poll()):
+def run_with_rsyslogd(checks, d, mock, args, rs, sent):
+    if not checks.check(rs.start(), "rsyslogd started and wrote its port file",
+                        "rc=%s" % rs.proc.poll()):
         return False
-    port = read_port(port_file)
+    port = rs.port
 
     # 3. Send the lines over one TCP connection (newline framing).
     lines, want = syslog_lines(args.n)
@@ -292,17 +220,12 @@ def check_tickets(checks, objs, want):
                  "due_date, where present, is yyyy-MM-dd HH:mm:ss", dues[:5])
 
 
-def stop_rsyslogd(checks, proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            checks.check(False, "rsyslogd exits within 30s of SIGTERM")
-            return
-    checks.check(True, "rsyslogd stopped (rc=%s)" % proc.returncode)
+def stop_rsyslogd(checks, rs):
+    _, rc = rs.stop(30)
+    if rc is None:
+        checks.check(False, "rsyslogd exits within 30s of SIGTERM")
+        return
+    checks.check(True, "rsyslogd stopped (rc=%s)" % rc)
 
 
 def finish(checks, d, token, expected_msgs):

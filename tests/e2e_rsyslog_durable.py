@@ -58,11 +58,8 @@ import json
 import os
 import random
 import re
-import shlex
-import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -70,7 +67,7 @@ from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mocklib  # noqa: E402
-from mocklib import Checks, MockKapture, read_text, wait_for  # noqa: E402
+from mocklib import Checks, MockKapture, Rsyslogd, read_text, wait_for  # noqa: E402
 
 N_ALERTS = 500
 HOST = "web01"
@@ -84,58 +81,33 @@ RULES = (
     "field.queue = Infra\n"
 )
 
-# Short timeouts keep the test quick; the spool cap is per scenario.
-OMK_CONF = """\
-[kapture]
-url = {url}
-token_file = {token_file}
-timeout = 2s
-connect_timeout = 1s
-retry_max = 2s
-concurrency = 4
+# Short timeouts keep the test quick (after the sections
+# write_omkapture_config writes: the INI reader lets a section be re-opened);
+# the spool cap is per scenario.
+OMK_EXTRA = (
+    "\n[kapture]\n"
+    "timeout = 2s\n"
+    "connect_timeout = 1s\n"
+    "retry_max = 2s\n"
+    "concurrency = 4\n"
+    "\n[spool]\n"
+    "shutdown_timeout = 2s\n"
+)
 
-[spool]
-dir = {spool}
-shutdown_timeout = 2s
-{spool_extra}
-[rules]
-path = {rules}
-"""
 
-# The reference action (omprog.md) with resumeInterval 1 so the test is
-# quick, and queue.timeoutShutdown set per scenario: long for "crash" (the
-# queue is empty at the stop, so rsyslog never waits it out, and the worker
-# is not cancelled while it waits for the helper to exit), 10 ms for
-# "restart" and "backpressure" (rsyslog stops the worker at once and saves
-# what is left in the queue to disk).
-RSYSLOG_CONF = """\
-global(workDirectory="{d}/rsyslog-work" processInternalMessages="on")
-module(load="imtcp")
-module(load="omprog")
-template(name="omkapture_json" type="string" string="%jsonmesg%\\n")
-
-input(type="imtcp" address="127.0.0.1" port="0"
-      listenPortFileName="{d}/imtcp.port" ruleset="alerts")
-
-ruleset(name="alerts") {{
-  if $syslogseverity <= 3 then {{
-    action(type="omprog" name="omkapture"
-           binary="{d}/helper.sh"
-           template="omkapture_json"
-           confirmMessages="on" confirmTimeout="30000" reportFailures="on"
-           closeTimeout="10000" killUnresponsive="on" hup.signal="HUP"
-           output="{d}/omprog.out"
-           queue.type="LinkedList" queue.filename="omkapture_q"
-           queue.saveOnShutdown="on" queue.maxDiskSpace="100m"
-           queue.timeoutShutdown="{timeout_shutdown}"
-           queue.dequeueBatchSize="{batch}"{queue_extra}
-           action.resumeRetryCount="-1" action.resumeInterval="1")
-  }}
-}}
-
-# rsyslog's own messages (processInternalMessages="on") go here.
-*.* action(type="omfile" file="{d}/rsyslog-internal.log")
-"""
+def rsyslog_action(timeout_shutdown, batch=1, extra=()):
+    """The action's queue (mocklib.RSYSLOG_CONF has the rest): the reference
+    action (omprog.md), a disk-assisted queue saved on shutdown, with
+    resumeInterval 1 so the test is quick, and queue.timeoutShutdown set per
+    scenario: long for "crash" (the queue is empty at the stop, so rsyslog
+    never waits it out, and the worker is not cancelled while it waits for
+    the helper to exit), 10 ms for "restart" and "backpressure" (rsyslog
+    stops the worker at once and saves what is left in the queue to disk)."""
+    return (['queue.type="LinkedList" queue.filename="omkapture_q"',
+             'queue.saveOnShutdown="on" queue.maxDiskSpace="100m"',
+             'queue.timeoutShutdown="%s"' % timeout_shutdown,
+             'queue.dequeueBatchSize="%s"' % batch] + list(extra) +
+            ['action.resumeRetryCount="-1" action.resumeInterval="1"'])
 
 # The wrapper must not hold rsyslog's pipes itself: if bash kept its stdout
 # (the reply pipe) open while it waits for the pipeline, a helper killed
@@ -161,21 +133,6 @@ TITLE_RE = re.compile(r"\AAlert ([A-Z]\d{4}) on " + HOST + r"\Z")
 
 # -- helpers -------------------------------------------------------------
 
-def find_rsyslogd(explicit=None):
-    candidates = [explicit] if explicit else [shutil.which("rsyslogd"),
-                                              "/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
-    for p in candidates:
-        if p and os.access(p, os.X_OK):
-            return p
-    return None
-
-
-def minimal_env():
-    """rsyslogd (and so the helper) with an almost empty environment, as
-    under systemd; sanitizer settings pass through for Asan builds."""
-    return {k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}
-
-
 def alert_id(prefix, i):
     return "%s%04d" % (prefix, i)
 
@@ -187,21 +144,18 @@ def alert_line(prefix, i):
             % (i // 60 % 60, i % 60, HOST, 1000 + i % 7, alert_id(prefix, i), i))
 
 
+def alerts(prefix, n):
+    """The ids and lines of alerts 1..n with this id prefix."""
+    return ([alert_id(prefix, i) for i in range(1, n + 1)],
+            [alert_line(prefix, i) for i in range(1, n + 1)])
+
+
 def write_omkapture_config(d, url, token, spool_extra=""):
-    token_file = os.path.join(d, "omkapture.token")
-    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    rules = os.path.join(d, "omkapture.rules")
-    os.makedirs(rules, exist_ok=True)
-    with open(os.path.join(rules, "test.rules"), "w") as f:
-        f.write(RULES)
-    spool = os.path.join(d, "omkapture.spool")
-    conf = os.path.join(d, "omkapture.conf")
-    with open(conf, "w") as f:
-        f.write(OMK_CONF.format(url=url, token_file=token_file, spool=spool,
-                                spool_extra=spool_extra, rules=rules))
-    return conf, spool
+    """The config (spool_extra: more [spool] lines); returns (its path, the
+    spool dir)."""
+    conf = mocklib.write_omkapture_config(d, url, token, RULES,
+                                          extra=OMK_EXTRA + spool_extra)
+    return conf, os.path.join(d, "omkapture.spool")
 
 
 def helper_pids(omk, conf):
@@ -262,66 +216,6 @@ def tickets_by_id(mock):
         by_id[m.group(1) if m else "?"].append(obj.get("omkapture_ref")
                                                if isinstance(obj, dict) else None)
     return by_id, other
-
-
-class Rsyslogd:
-    """One rsyslogd in the foreground on a private config and work dir."""
-
-    def __init__(self, binary, conf, d):
-        self.binary, self.conf, self.d = binary, conf, d
-        self.port_file = os.path.join(d, "imtcp.port")
-        self.pidfile = os.path.join(d, "rsyslogd.pid")
-        self.proc = None
-        self.port = None
-        self.starts = 0
-
-    def start(self):
-        if os.path.exists(self.port_file):
-            os.unlink(self.port_file)
-        self.starts += 1
-        with open(os.path.join(self.d, "rsyslogd.out"), "ab") as out:
-            out.write(b"=== start %d ===\n" % self.starts)
-            out.flush()
-            self.proc = subprocess.Popen([self.binary, "-n", "-f", self.conf, "-i",
-                                          self.pidfile],
-                                         stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=subprocess.STDOUT, env=minimal_env())
-
-        def port():
-            if self.proc.poll() is not None:
-                return -1
-            try:
-                with open(self.port_file) as f:
-                    text = f.read().strip()
-                return int(text) if text.isdigit() and int(text) > 0 else None
-            except (FileNotFoundError, ValueError):
-                return None
-
-        self.port = wait_for(port, 10)
-        return self.proc.poll() is None and bool(self.port) and self.port > 0
-
-    def terminate(self):
-        """Send SIGTERM (once); returns the time it was sent."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return time.monotonic()
-
-    def wait(self, t0, timeout=40):
-        """Wait for the exit; returns (seconds since t0, exit status or None
-        if it had to be killed)."""
-        if self.proc is None:
-            return 0.0, None
-        try:
-            self.proc.wait(max(0.0, t0 + timeout - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return time.monotonic() - t0, None
-        return time.monotonic() - t0, self.proc.returncode
-
-    def stop(self, timeout=40):
-        """SIGTERM and wait; returns (seconds taken, exit status or None)."""
-        return self.wait(self.terminate(), timeout)
 
 
 def send_paced(port, lines, seconds, progress=None):
@@ -434,6 +328,32 @@ def check_helpers_gone(checks, name, omk, conf):
             pass
 
 
+def scenario_rsyslogd(checks, name, d, omk, rsyslogd, conf, action):
+    """The wrapper, rsyslog.conf with `action` (rsyslog_action()) and an
+    Rsyslogd for them; None if rsyslogd -N1 refuses the config."""
+    rconf = mocklib.write_rsyslog_files(d, HELPER_SH, omk, conf, action)
+    if not mocklib.check_rsyslog_conf(checks, rsyslogd, rconf, name + ": "):
+        return None
+    return Rsyslogd(rsyslogd, rconf, d)
+
+
+def start_rsyslogd(checks, name, rs, again=False):
+    """Start rs (a check); again: on the work directory of its last run."""
+    return checks.check(rs.start(), "%s: rsyslogd %s" % (
+        name, "started again on the same work directory" if again
+        else "started and wrote its port file"), read_text(os.path.join(rs.d, "rsyslogd.out")))
+
+
+def stop_rsyslogd(checks, name, rs, omk, conf, first=False, t_term=None):
+    """SIGTERM rs (t_term: it was sent then) and check that it exits within
+    40 s and leaves no helper running; first: a stop the scenario goes on
+    after."""
+    took, rc = rs.stop() if t_term is None else rs.wait(t_term)
+    checks.check(rc is not None, "%s: %srsyslogd exits within 40s of SIGTERM "
+                 "(took %.1fs, rc=%s)" % (name, "first " if first else "", took, rc))
+    check_helpers_gone(checks, name + (" (first stop)" if first else ""), omk, conf)
+
+
 def rsyslog_notes(d):
     """rsyslog's own log lines about the action, summarised."""
     text = read_text(os.path.join(d, "rsyslogd.out"), 10 ** 7) + \
@@ -486,27 +406,6 @@ def explain_lost(name, d, runs, lost, extra=None):
         print("    " + ln)
 
 
-def write_common(d, omk, conf, timeout_shutdown, queue_extra="", batch=1):
-    helper = os.path.join(d, "helper.sh")
-    with open(helper, "w") as f:
-        f.write(HELPER_SH.format(d=shlex.quote(d), omk=shlex.quote(omk),
-                                 conf=shlex.quote(conf)))
-    os.chmod(helper, 0o755)
-    os.makedirs(os.path.join(d, "rsyslog-work"), exist_ok=True)
-    rconf = os.path.join(d, "rsyslog.conf")
-    with open(rconf, "w") as f:
-        f.write(RSYSLOG_CONF.format(d=d, timeout_shutdown=timeout_shutdown,
-                                    queue_extra=queue_extra, batch=batch))
-    return rconf
-
-
-def validate_rsyslog_conf(checks, name, rsyslogd, rconf):
-    v = subprocess.run([rsyslogd, "-N1", "-f", rconf], capture_output=True, text=True,
-                       env=minimal_env(), timeout=30)
-    return checks.check(v.returncode == 0, "%s: rsyslogd -N1 accepts the config" % name,
-                        v.stdout + v.stderr)
-
-
 def wait_delivered(mock, ids, spool, timeout):
     """Until every id has a ticket and the spool is empty, or timeout."""
     want = set(ids)
@@ -515,6 +414,15 @@ def wait_delivered(mock, ids, spool, timeout):
         by_id, _ = tickets_by_id(mock)
         return want <= set(by_id) and not spool_files(spool)
     return wait_for(done, timeout, 0.2)
+
+
+def wait_all_sent_delivered(name, mock, ids, spool):
+    """wait_delivered() after the last line was sent, and say how it went."""
+    t_sent = time.monotonic()
+    delivered = wait_delivered(mock, ids, spool, 45)
+    print("%s: %s %.1fs after the last line was sent" % (
+        name, "all delivered, spool empty" if delivered else "gave up waiting",
+        time.monotonic() - t_sent))
 
 
 def dump_diagnostics(d, mock):
@@ -683,22 +591,20 @@ def scenario_crash(checks, root, omk, rsyslogd, token, rng, args, result):
     d = os.path.join(root, name)
     os.mkdir(d)
     t_start = time.monotonic()
-    ids = [alert_id("C", i) for i in range(1, N_ALERTS + 1)]
-    lines = [alert_line("C", i) for i in range(1, N_ALERTS + 1)]
+    ids, lines = alerts("C", N_ALERTS)
     with MockKapture(d, token=token, shape="array", quiet=True) as mock:
         conf, spool = write_omkapture_config(d, mock.url, token)
         # The queue is empty when the test stops rsyslogd: a long
         # timeoutShutdown never waits, and keeps rsyslog from cancelling the
         # worker while it waits for the helper to exit.
-        rconf = write_common(d, omk, conf, timeout_shutdown=15000)
-        if not validate_rsyslog_conf(checks, name, rsyslogd, rconf):
+        rs = scenario_rsyslogd(checks, name, d, omk, rsyslogd, conf,
+                               rsyslog_action(timeout_shutdown=15000))
+        if rs is None:
             return
-        rs = Rsyslogd(rsyslogd, rconf, d)
         killed = []
         ok = False
         try:
-            if not checks.check(rs.start(), "%s: rsyslogd started and wrote its port file"
-                                % name, read_text(os.path.join(d, "rsyslogd.out"))):
+            if not start_rsyslogd(checks, name, rs):
                 return
             stream_s = 12.0
             n_kills = rng.randint(5, 8)
@@ -747,17 +653,10 @@ def scenario_crash(checks, root, omk, rsyslogd, token, rng, args, result):
                                                             "; ".join(kill_log)))
             checks.check(not token_hits, "%s: the token is in no spool file at the kills"
                          % name, token_hits[:5])
-            t_sent = time.monotonic()
-            delivered = wait_delivered(mock, ids, spool, 45)
-            print("%s: %s %.1fs after the last line was sent" % (
-                name, "all delivered, spool empty" if delivered else "gave up waiting",
-                time.monotonic() - t_sent))
+            wait_all_sent_delivered(name, mock, ids, spool)
             ok = True
         finally:
-            took, rc = rs.stop()
-            checks.check(rc is not None, "%s: rsyslogd exits within 40s of SIGTERM "
-                         "(took %.1fs, rc=%s)" % (name, took, rc))
-            check_helpers_gone(checks, name, omk, conf)
+            stop_rsyslogd(checks, name, rs, omk, conf)
         if not ok:
             dump_diagnostics(d, mock)
             return
@@ -798,8 +697,7 @@ def scenario_restart(checks, root, omk, rsyslogd, token, rng, args, result):
     d = os.path.join(root, name)
     os.mkdir(d)
     t_start = time.monotonic()
-    ids = [alert_id("R", i) for i in range(1, N_ALERTS + 1)]
-    lines = [alert_line("R", i) for i in range(1, N_ALERTS + 1)]
+    ids, lines = alerts("R", N_ALERTS)
     n_paced, n_burst = 200, 100
     first = ids[:n_paced + n_burst]
     with MockKapture(d, token=token, shape="array", quiet=True,
@@ -811,17 +709,16 @@ def scenario_restart(checks, root, omk, rsyslogd, token, rng, args, result):
         # held plus its EOF delivery ([spool] shutdown_timeout 2s), so the
         # worker is never cancelled: that path loses its batch (see the
         # backpressure scenario).
-        rconf = write_common(d, omk, conf, timeout_shutdown=10,
-                             queue_extra='\n           queue.timeoutActionCompletion="5000"')
-        if not validate_rsyslog_conf(checks, name, rsyslogd, rconf):
+        rs = scenario_rsyslogd(checks, name, d, omk, rsyslogd, conf,
+                               rsyslog_action(timeout_shutdown=10, extra=[
+                                   'queue.timeoutActionCompletion="5000"']))
+        if rs is None:
             return
-        rs = Rsyslogd(rsyslogd, rconf, d)
         ok = False
         where = {}
         stopped = []
         try:
-            if not checks.check(rs.start(), "%s: rsyslogd started and wrote its port file"
-                                % name, read_text(os.path.join(d, "rsyslogd.out"))):
+            if not start_rsyslogd(checks, name, rs):
                 return
             send_paced(rs.port, lines[:n_paced], 2.0)
             got = wait_for(lambda: len(spool_files(spool)) >= n_paced, 10, 0.05)
@@ -848,10 +745,7 @@ def scenario_restart(checks, root, omk, rsyslogd, token, rng, args, result):
             for p in stopped:
                 os.kill(p, signal.SIGCONT)
             stopped = []
-            took, rc = rs.wait(t_term)
-            checks.check(rc is not None, "%s: first rsyslogd exits within 40s of SIGTERM "
-                         "(took %.1fs, rc=%s)" % (name, took, rc))
-            check_helpers_gone(checks, name + " (first stop)", omk, conf)
+            stop_rsyslogd(checks, name, rs, omk, conf, first=True, t_term=t_term)
             where, qfiles = snapshot(d, spool, mock)
             nowhere = print_snapshot(name, "after the first stop", where, qfiles, first)
             check_no_token(checks, name + " (after the first stop)", d, token)
@@ -865,15 +759,10 @@ def scenario_restart(checks, root, omk, rsyslogd, token, rng, args, result):
 
             # 2. Kapture back but slow; rsyslogd again on the same work dir.
             mock.configure(fail_next=0, latency_ms=50)
-            if not checks.check(rs.start(), "%s: rsyslogd started again on the same work "
-                                "directory" % name, read_text(os.path.join(d, "rsyslogd.out"))):
+            if not start_rsyslogd(checks, name, rs, again=True):
                 return
             send_paced(rs.port, lines[n_paced + n_burst:], 2.0)
-            t_sent = time.monotonic()
-            delivered = wait_delivered(mock, ids, spool, 45)
-            print("%s: %s %.1fs after the last line was sent" % (
-                name, "all delivered, spool empty" if delivered else "gave up waiting",
-                time.monotonic() - t_sent))
+            wait_all_sent_delivered(name, mock, ids, spool)
             ok = True
         finally:
             for p in stopped:
@@ -881,10 +770,7 @@ def scenario_restart(checks, root, omk, rsyslogd, token, rng, args, result):
                     os.kill(p, signal.SIGCONT)
                 except ProcessLookupError:
                     pass
-            took, rc = rs.stop()
-            checks.check(rc is not None, "%s: rsyslogd exits within 40s of SIGTERM "
-                         "(took %.1fs, rc=%s)" % (name, took, rc))
-            check_helpers_gone(checks, name, omk, conf)
+            stop_rsyslogd(checks, name, rs, omk, conf)
         if not ok:
             dump_diagnostics(d, mock)
             return
@@ -928,22 +814,20 @@ def scenario_backpressure(checks, root, omk, rsyslogd, token, rng, args, result)
     t_start = time.monotonic()
     n = 120
     spool_max = 30
-    ids = [alert_id("B", i) for i in range(1, n + 1)]
-    lines = [alert_line("B", i) for i in range(1, n + 1)]
+    ids, lines = alerts("B", n)
     with MockKapture(d, token=token, shape="array", quiet=True,
                      fail_next=-1, fault="503") as mock:
         conf, spool = write_omkapture_config(d, mock.url, token,
                                              spool_extra="max = %d\n" % spool_max)
-        rconf = write_common(d, omk, conf, timeout_shutdown=10,
-                             batch=args.backpressure_batch)
-        if not validate_rsyslog_conf(checks, name, rsyslogd, rconf):
+        rs = scenario_rsyslogd(checks, name, d, omk, rsyslogd, conf,
+                               rsyslog_action(timeout_shutdown=10,
+                                              batch=args.backpressure_batch))
+        if rs is None:
             return
-        rs = Rsyslogd(rsyslogd, rconf, d)
         ok = False
         where = {}
         try:
-            if not checks.check(rs.start(), "%s: rsyslogd started and wrote its port file"
-                                % name, read_text(os.path.join(d, "rsyslogd.out"))):
+            if not start_rsyslogd(checks, name, rs):
                 return
             checks.check(send_burst(rs.port, lines), "%s: rsyslog read all %d lines from "
                          "its socket" % (name, n))
@@ -958,17 +842,13 @@ def scenario_backpressure(checks, root, omk, rsyslogd, token, rng, args, result)
                          "%d in spool" % len(spool_files(spool)))
             time.sleep(rng.uniform(0.1, 1.5))    # somewhere in rsyslog's retry loop
 
-            took, rc = rs.stop()
-            checks.check(rc is not None, "%s: first rsyslogd exits within 40s of SIGTERM "
-                         "(took %.1fs, rc=%s)" % (name, took, rc))
-            check_helpers_gone(checks, name + " (first stop)", omk, conf)
+            stop_rsyslogd(checks, name, rs, omk, conf, first=True)
             where, qfiles = snapshot(d, spool, mock)
             print_snapshot(name, "after the first stop", where, qfiles, ids)
             check_no_token(checks, name + " (after the first stop)", d, token)
 
             mock.configure(fail_next=0)
-            if not checks.check(rs.start(), "%s: rsyslogd started again on the same work "
-                                "directory" % name, read_text(os.path.join(d, "rsyslogd.out"))):
+            if not start_rsyslogd(checks, name, rs, again=True):
                 return
             # rsyslog starts a helper only when a message reaches the action:
             # with nothing in its disk queue, the spool waits for the next
@@ -992,10 +872,7 @@ def scenario_backpressure(checks, root, omk, rsyslogd, token, rng, args, result)
                 wait_delivered(mock, ids, spool, 2)
             ok = True
         finally:
-            took, rc = rs.stop()
-            checks.check(rc is not None, "%s: rsyslogd exits within 40s of SIGTERM "
-                         "(took %.1fs, rc=%s)" % (name, took, rc))
-            check_helpers_gone(checks, name, omk, conf)
+            stop_rsyslogd(checks, name, rs, omk, conf)
         if not ok:
             dump_diagnostics(d, mock)
             return
@@ -1069,7 +946,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
     args = ap.parse_args()
 
-    rsyslogd = find_rsyslogd(args.rsyslogd)
+    rsyslogd = mocklib.find_rsyslogd(args.rsyslogd)
     if not rsyslogd:
         print("SKIP: rsyslogd is not installed")
         return mocklib.EXIT_SKIP

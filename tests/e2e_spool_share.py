@@ -2,6 +2,7 @@
 """Integration test: several omkapture instances sharing one spool directory.
 
     python3 tests/e2e_spool_share.py --omkapture build/plugin/omkapture [--keep]
+        [--only CASE[,CASE...]]
 
 rsyslog runs one omprog helper per action worker, all with the same config,
 so they share one [spool] dir: a request is claimed with flock() before it
@@ -28,18 +29,16 @@ In every case the random API token appears in no stdout, stderr or spool
 file. Exit 0 if every check passed, else 1.
 """
 
-import argparse
+import contextlib
 import os
 import re
-import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mocklib  # noqa: E402
-from mocklib import Checks, MockKapture, write_omkapture_config  # noqa: E402
+from mocklib import Helper, MockKapture, write_omkapture_config  # noqa: E402
 
 NOW = 1764237600                     # 2025-11-27 10:00:00 UTC
 ENV = {"OMKAPTURE_NOW": str(NOW), "TZ": "UTC"}
@@ -82,70 +81,6 @@ def extra_conf(shutdown_timeout):
     # write_omkapture_config already wrote [spool] dir; a second [spool]
     # section adds keys to it.
     return EXTRA + "\n[spool]\nshutdown_timeout = %s\n" % shutdown_timeout
-
-
-class Helper:
-    """One omkapture process with piped stdin/stdout/stderr, read by threads
-    so that neither pipe can fill up and block it."""
-
-    def __init__(self, binary, args, env, name):
-        self.name = name
-        self.proc = subprocess.Popen([binary] + list(args), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=mocklib.omkapture_env(env))
-        self.out = bytearray()
-        self.err = bytearray()
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out),
-                                         daemon=True),
-                        threading.Thread(target=self._pump, args=(self.proc.stderr, self.err),
-                                         daemon=True)]
-        for t in self.threads:
-            t.start()
-
-    def _pump(self, f, sink):
-        while True:
-            line = f.readline()
-            if not line:
-                break
-            with self.lock:
-                sink += line
-
-    def send(self, data):
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def close_stdin(self):
-        try:
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-
-    def stderr_text(self):
-        with self.lock:
-            return bytes(self.err).decode("utf-8", "replace")
-
-    def stdout_bytes(self):
-        with self.lock:
-            return bytes(self.out)
-
-    def wait(self, timeout):
-        """Exit status, or None if it had to be killed after timeout."""
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            rc = None
-        for t in self.threads:
-            t.join(5)
-        return rc
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.close_stdin()
 
 
 def spool_files(spool, sub):
@@ -246,21 +181,30 @@ def spool_empty(spool):
     return not os.listdir(os.path.join(spool, "spool"))
 
 
-def case_share(checks, omk, base):
-    name = "share"
+def check_dirs(checks, name, spool):
+    checks.equal(spool_files(spool, "spool"), [], "%s: spool/ is empty" % name)
+    checks.equal(spool_files(spool, "failed"), [], "%s: failed/ is empty" % name)
+    checks.equal(spool_files(spool, "tmp"), [], "%s: tmp/ is empty" % name)
+
+
+@contextlib.contextmanager
+def shared_case(base, name, shutdown_timeout, **faults):
+    """A case's dir, random token, mock (with these fault settings) and the
+    config its instances share: yields (mock, conf, spool dir, token)."""
     d = os.path.join(base, name)
     os.mkdir(d)
-    token = "share-" + os.urandom(12).hex()
-    helpers = []
-    with MockKapture(d, token=token, shape="array", quiet=True,
-                     latency_ms=LATENCY_MS) as mock:
-        conf = write_omkapture_config(d, mock.url, token, RULES, extra=extra_conf("2s"))
-        spool = os.path.join(d, "omkapture.spool")
-        try:
-            a = Helper(omk, ["-c", conf], ENV, "instance A")
-            helpers.append(a)
-            b = Helper(omk, ["-c", conf], ENV, "instance B")
-            helpers.append(b)
+    token = "%s-%s" % (name, os.urandom(12).hex())
+    with MockKapture(d, token=token, shape="array", quiet=True, **faults) as mock:
+        conf = write_omkapture_config(d, mock.url, token, RULES,
+                                      extra=extra_conf(shutdown_timeout))
+        yield mock, conf, os.path.join(d, "omkapture.spool"), token
+
+
+def case_share(checks, omk, base):
+    name = "share"
+    with shared_case(base, name, "2s", latency_ms=LATENCY_MS) as (mock, conf, spool, token):
+        with Helper(omk, ["-c", conf], ENV, "instance A") as a, \
+                Helper(omk, ["-c", conf], ENV, "instance B") as b:
             a_alerts, b_alerts = alert_lines("a", N_ALERTS), alert_lines("b", N_ALERTS)
             orders = order_lines("a", N_ORDER)
             t0 = time.monotonic()
@@ -282,9 +226,6 @@ def case_share(checks, omk, base):
             a.close_stdin()
             b.close_stdin()
             rca, rcb = a.wait(EXIT_TIMEOUT), b.wait(EXIT_TIMEOUT)
-        finally:
-            for h in helpers:
-                h.kill()
         show(a, rca)
         show(b, rcb)
         checks.equal(rca, 0, "%s: instance A exits 0 at EOF" % name)
@@ -293,9 +234,7 @@ def case_share(checks, omk, base):
                             ["alert a-%03d" % i for i in range(1, N_ALERTS + 1)] +
                             ["alert b-%03d" % i for i in range(1, N_ALERTS + 1)],
                             ["order %03d" % i for i in range(1, N_ORDER + 1)])
-        checks.equal(spool_files(spool, "spool"), [], "%s: spool/ is empty" % name)
-        checks.equal(spool_files(spool, "failed"), [], "%s: failed/ is empty" % name)
-        checks.equal(spool_files(spool, "tmp"), [], "%s: tmp/ is empty" % name)
+        check_dirs(checks, name, spool)
         # The instances' own account: each success logged by exactly one.
         sa, sb = sent_refs(a.stderr_text()), sent_refs(b.stderr_text())
         both = sa + sb
@@ -315,23 +254,15 @@ def case_share(checks, omk, base):
         checks.check(set(sa) & b_refs or set(sb) & a_refs,
                      "%s: the spool really was shared (an instance sent the other's "
                      "requests)" % name)
-        no_token(checks, name, token, helpers, spool)
+        no_token(checks, name, token, [a, b], spool)
 
 
 def case_leftovers(checks, omk, base):
     name = "leftovers"
-    d = os.path.join(base, name)
-    os.mkdir(d)
-    token = "left-" + os.urandom(12).hex()
-    helpers = []
     n_alerts, n_order = 30, 10
-    with MockKapture(d, token=token, shape="array", quiet=True, latency_ms=LATENCY_MS,
-                     fail_next=-1, fault="503") as mock:
-        conf = write_omkapture_config(d, mock.url, token, RULES, extra=extra_conf("1s"))
-        spool = os.path.join(d, "omkapture.spool")
-        try:
-            a = Helper(omk, ["-c", conf], ENV, "instance A (Kapture down)")
-            helpers.append(a)
+    with shared_case(base, name, "1s", latency_ms=LATENCY_MS, fail_next=-1,
+                     fault="503") as (mock, conf, spool, token):
+        with Helper(omk, ["-c", conf], ENV, "instance A (Kapture down)") as a:
             orders = order_lines("a", n_order)
             a.send(("\n".join(interleave(alert_lines("a", n_alerts), orders, "a")) + "\n")
                    .encode())
@@ -352,20 +283,17 @@ def case_leftovers(checks, omk, base):
                          Counter(r["status"] for r in tried))
             no_success_yet = not mock.successes()
             mock.configure(fail_next=0)
-            b = Helper(omk, ["-c", conf], ENV, "instance B (Kapture back)")
-            helpers.append(b)
-            t1 = time.monotonic()
-            delivered = mocklib.wait_for(
-                lambda: len(mock.successes()) >= n_alerts + n_order and spool_empty(spool),
-                DELIVER_TIMEOUT, 0.1)
-            print("--- %s: %s after %.1fs" % (name, "spool drained by B" if delivered
-                                              else "spool NOT drained", time.monotonic() - t1))
-            time.sleep(max(0.0, 3.0 - (time.monotonic() - t1)))   # stdin open a few seconds
-            b.close_stdin()
-            rcb = b.wait(EXIT_TIMEOUT)
-        finally:
-            for h in helpers:
-                h.kill()
+            with Helper(omk, ["-c", conf], ENV, "instance B (Kapture back)") as b:
+                t1 = time.monotonic()
+                delivered = mocklib.wait_for(
+                    lambda: len(mock.successes()) >= n_alerts + n_order and spool_empty(spool),
+                    DELIVER_TIMEOUT, 0.1)
+                print("--- %s: %s after %.1fs" % (name, "spool drained by B" if delivered else
+                                                  "spool NOT drained", time.monotonic() - t1))
+                # stdin open a few seconds
+                time.sleep(max(0.0, 3.0 - (time.monotonic() - t1)))
+                b.close_stdin()
+                rcb = b.wait(EXIT_TIMEOUT)
         show(a, rca)
         show(b, rcb)
         checks.check(no_success_yet, "%s: nothing was created while the mock was down" % name)
@@ -375,26 +303,15 @@ def case_leftovers(checks, omk, base):
         check_delivery(checks, name, mock,
                        ["alert a-%03d" % i for i in range(1, n_alerts + 1)],
                        ["order %03d" % i for i in range(1, n_order + 1)])
-        checks.equal(spool_files(spool, "spool"), [], "%s: spool/ is empty" % name)
-        checks.equal(spool_files(spool, "failed"), [], "%s: failed/ is empty" % name)
-        checks.equal(spool_files(spool, "tmp"), [], "%s: tmp/ is empty" % name)
-        no_token(checks, name, token, helpers, spool)
+        check_dirs(checks, name, spool)
+        no_token(checks, name, token, [a, b], spool)
 
 
 def case_key_across(checks, omk, base):
     name = "key-across"
-    d = os.path.join(base, name)
-    os.mkdir(d)
-    token = "key-" + os.urandom(12).hex()
-    helpers = []
-    with MockKapture(d, token=token, shape="array", quiet=True) as mock:
-        conf = write_omkapture_config(d, mock.url, token, RULES, extra=extra_conf("2s"))
-        spool = os.path.join(d, "omkapture.spool")
-        try:
-            a = Helper(omk, ["-c", conf], ENV, "instance A")
-            helpers.append(a)
-            b = Helper(omk, ["-c", conf], ENV, "instance B")
-            helpers.append(b)
+    with shared_case(base, name, "2s") as (mock, conf, spool, token):
+        with Helper(omk, ["-c", conf], ENV, "instance A") as a, \
+                Helper(omk, ["-c", conf], ENV, "instance B") as b:
             time.sleep(1.5)
             # B is busy (a ticket of its own): its index is fresh as of now.
             b.send(b"ALERT inst=b n=001\n")
@@ -409,9 +326,6 @@ def case_key_across(checks, omk, base):
             a.close_stdin()
             b.close_stdin()
             rca, rcb = a.wait(EXIT_TIMEOUT), b.wait(EXIT_TIMEOUT)
-        finally:
-            for h in helpers:
-                h.kill()
         show(a, rca)
         show(b, rcb)
         seq = [(r["body"][0].get("title") if isinstance(r["body"], list) and r["body"]
@@ -428,29 +342,12 @@ def case_key_across(checks, omk, base):
         checks.equal(orders, ["order 001", "order 002"],
                      "%s: B's newer request of key 'fixed' waited for A's older one "
                      "(created in line order)" % name)
-        no_token(checks, name, token, helpers, spool)
+        no_token(checks, name, token, [a, b], spool)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
-    ap.add_argument("--keep", action="store_true", help="keep the temp directory")
-    args = ap.parse_args()
-    omk = mocklib.binary_from_args(args)
-    if omk is None:
-        return 1
-    checks = Checks("e2e_spool_share")
-    with mocklib.tmpdir("omk-e2e-share-") as base:
-        print("temp dir: %s" % base)
-        for case in (lambda: case_share(checks, omk, base),
-                     lambda: case_leftovers(checks, omk, base),
-                     lambda: case_key_across(checks, omk, base)):
-            try:
-                case()
-            except Exception as e:   # a broken case must not hide the others
-                checks.check(False, "case raised %s: %s" % (type(e).__name__, e))
-    return checks.summary()
+CASES = [("share", case_share), ("leftovers", case_leftovers),
+         ("key-across", case_key_across)]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(mocklib.run_cases("e2e_spool_share", "omk-e2e-share-", CASES, doc=__doc__))

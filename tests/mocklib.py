@@ -7,18 +7,27 @@
         rc, out, err = run_omkapture(BIN, ["-c", d + "/omkapture.conf"], b"line\n")
         assert m.requests()[-1]["result"] == "success"
 
+Also: Helper (omkapture as a long-running process), run_cases (the main()
+of a test made of cases), and a private rsyslogd for the rsyslog tests
+(Rsyslogd, write_rsyslog_files, RSYSLOG_CONF).
+
 Set OMK_KEEP_TMP=1 to keep temporary directories for inspection.
 """
 
+import argparse
 import contextlib
 import json
 import os
+import queue
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -321,3 +330,284 @@ def read_text(path, limit=20000):
         return "(missing: %s)" % path
     text = data.decode("utf-8", "replace")
     return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+# -- omkapture as a long-running process ----------------------------------
+
+class Helper:
+    """omkapture with piped stdin, stdout and stderr. Threads read stdout and
+    stderr as they come, so neither pipe can fill up and block it; stdout
+    lines also queue up for reply(). As a with-block, killed at the end.
+
+    env: extra variables on top of omkapture_env(); name: for messages.
+    """
+
+    REPLY_TIMEOUT = 10.0
+
+    def __init__(self, binary, args, env=None, name="helper"):
+        self.name = name
+        self.proc = subprocess.Popen([binary] + list(args), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=omkapture_env(env))
+        self.out = bytearray()
+        self.err = bytearray()
+        self.lines = queue.Queue()
+        self.lock = threading.Lock()
+        self.threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.out, self.lines),
+                             daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.err, None),
+                             daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _pump(self, f, sink, lines):
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            with self.lock:
+                sink += line
+            if lines is not None:
+                lines.put(line)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def reply(self, timeout=REPLY_TIMEOUT):
+        """The next stdout line without its newline, or None on timeout/EOF."""
+        try:
+            return self.lines.get(timeout=timeout).decode("utf-8", "replace").rstrip("\n")
+        except queue.Empty:
+            return None
+
+    def ask(self, line):
+        """Send one line (str) and return the reply to it (--omprog)."""
+        self.send(line.encode() + b"\n")
+        return self.reply()
+
+    def close_stdin(self):
+        try:
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def stderr_text(self):
+        with self.lock:
+            return bytes(self.err).decode("utf-8", "replace")
+
+    def stdout_bytes(self):
+        with self.lock:
+            return bytes(self.out)
+
+    def wait_stderr(self, text, timeout):
+        return wait_for(lambda: text in self.stderr_text(), timeout)
+
+    def wait(self, timeout):
+        """Exit status, or None if it had to be killed after timeout."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        for t in self.threads:
+            t.join(5)
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.close_stdin()
+
+
+# -- a test made of cases -------------------------------------------------
+
+def run_cases(title, prefix, cases, argv=None, doc=None, before=None):
+    """The main() of a test made of independent cases; returns its exit status.
+
+    Parses --omkapture BINARY, --keep and --only NAME[,NAME...] from argv
+    (default sys.argv[1:]; doc, the test's docstring, gives the description);
+    runs each (name, case) of `cases` as case(checks, omk, base) in one temp
+    dir (prefix), each under a header with its time; a case that raises is a
+    failed check and does not stop the others. before(base), if given, runs
+    first: a status other than None ends the test with it (e.g. EXIT_SKIP).
+    Prints the Checks(title) summary."""
+    ap = argparse.ArgumentParser(description=(doc or title).split("\n", 1)[0])
+    ap.add_argument("--omkapture", required=True, help="path to the omkapture binary")
+    ap.add_argument("--keep", action="store_true", help="keep the temp directory")
+    ap.add_argument("--only", help="comma-separated case names (%s)"
+                    % ", ".join(n for n, _ in cases))
+    args = ap.parse_args(argv)
+    omk = binary_from_args(args)
+    if omk is None:
+        return 1
+    only = set(args.only.split(",")) if args.only else None
+    checks = Checks(title)
+    t_all = time.monotonic()
+    with tmpdir(prefix) as base:
+        print("temp dir: %s" % base)
+        if before is not None:
+            rc = before(base)
+            if rc is not None:
+                return rc
+        for name, case in cases:
+            if only and name not in only:
+                continue
+            t0 = time.monotonic()
+            print("\n==== %s" % name, flush=True)
+            try:
+                case(checks, omk, base)
+            except Exception as e:   # a broken case must not hide the others
+                traceback.print_exc()
+                checks.check(False, "%s raised %s: %s" % (name, type(e).__name__, e))
+            print("==== %s: %.1fs" % (name, time.monotonic() - t0), flush=True)
+    print("total %.1fs" % (time.monotonic() - t_all))
+    return checks.summary()
+
+
+# -- a private rsyslogd (the rsyslog tests) -------------------------------
+
+# The rsyslog tests' config: syslog over TCP on 127.0.0.1 (an ephemeral port,
+# written to DIR/imtcp.port); severity <= 3 goes to omkapture through the
+# wrapper script DIR/helper.sh, with the settings of the shipped snippet
+# (omprog.md); rsyslog's own messages go to DIR/rsyslog-internal.log.
+# {action} is the rest of the action (its queue, its resume interval): each
+# test says its own.
+RSYSLOG_CONF = """\
+global(workDirectory="{d}/rsyslog-work" processInternalMessages="on")
+module(load="imtcp")
+module(load="omprog")
+template(name="omkapture_json" type="string" string="%jsonmesg%\\n")
+
+input(type="imtcp" address="127.0.0.1" port="0"
+      listenPortFileName="{d}/imtcp.port" ruleset="alerts")
+
+ruleset(name="alerts") {{
+  if $syslogseverity <= 3 then {{
+    action(type="omprog" name="omkapture"
+           binary="{d}/helper.sh"
+           template="omkapture_json"
+           confirmMessages="on" confirmTimeout="30000" reportFailures="on"
+           closeTimeout="10000" killUnresponsive="on" hup.signal="HUP"
+           output="{d}/omprog.out"
+           {action})
+  }}
+}}
+
+# rsyslog's own messages (processInternalMessages="on") go here.
+*.* action(type="omfile" file="{d}/rsyslog-internal.log")
+"""
+
+
+def find_rsyslogd(explicit=None):
+    """explicit, or rsyslogd from PATH or /usr/sbin, /sbin; None if none is
+    executable."""
+    candidates = [explicit] if explicit else [shutil.which("rsyslogd"),
+                                              "/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
+    for p in candidates:
+        if p and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def rsyslog_env():
+    """rsyslogd (and so the helper) with an almost empty environment, as
+    under systemd; sanitizer settings pass through for Asan builds."""
+    return {k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}
+
+
+def write_rsyslog_files(d, helper_sh, omk, conf, action):
+    """Write d/helper.sh from the wrapper template helper_sh ({d}, {omk} and
+    {conf} filled in, shell-quoted), make d/rsyslog-work and write
+    d/rsyslog.conf: RSYSLOG_CONF with `action`, a list of the action's
+    further parameters (one line each). Returns the rsyslog.conf path."""
+    helper = os.path.join(d, "helper.sh")
+    with open(helper, "w") as f:
+        f.write(helper_sh.format(d=shlex.quote(d), omk=shlex.quote(omk),
+                                 conf=shlex.quote(conf)))
+    os.chmod(helper, 0o755)
+    os.makedirs(os.path.join(d, "rsyslog-work"), exist_ok=True)
+    rconf = os.path.join(d, "rsyslog.conf")
+    with open(rconf, "w") as f:
+        f.write(RSYSLOG_CONF.format(d=d, action="\n           ".join(action)))
+    return rconf
+
+
+def check_rsyslog_conf(checks, rsyslogd, rconf, prefix=""):
+    """The check that `rsyslogd -N1` accepts rconf (its output if not)."""
+    v = subprocess.run([rsyslogd, "-N1", "-f", rconf], capture_output=True, text=True,
+                       env=rsyslog_env(), timeout=30)
+    return checks.check(v.returncode == 0, prefix + "rsyslogd -N1 accepts the config",
+                        v.stdout + v.stderr)
+
+
+class Rsyslogd:
+    """One rsyslogd in the foreground on a private config and work dir;
+    its stdout and stderr go to d/rsyslogd.out, a header line per start."""
+
+    def __init__(self, binary, conf, d):
+        self.binary, self.conf, self.d = binary, conf, d
+        self.port_file = os.path.join(d, "imtcp.port")
+        self.pidfile = os.path.join(d, "rsyslogd.pid")
+        self.proc = None
+        self.port = None
+        self.starts = 0
+
+    def start(self):
+        """Start it and wait for its port file; True if it runs and listens."""
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        self.starts += 1
+        with open(os.path.join(self.d, "rsyslogd.out"), "ab") as out:
+            out.write(b"=== start %d ===\n" % self.starts)
+            out.flush()
+            self.proc = subprocess.Popen([self.binary, "-n", "-f", self.conf, "-i",
+                                          self.pidfile],
+                                         stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, env=rsyslog_env())
+
+        def port():
+            if self.proc.poll() is not None:
+                return -1
+            try:
+                with open(self.port_file) as f:
+                    text = f.read().strip()
+                return int(text) if text.isdigit() and int(text) > 0 else None
+            except (FileNotFoundError, ValueError):
+                return None
+
+        self.port = wait_for(port, 10)
+        return self.proc.poll() is None and bool(self.port) and self.port > 0
+
+    def terminate(self):
+        """Send SIGTERM (once); returns the time it was sent."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return time.monotonic()
+
+    def wait(self, t0, timeout=40):
+        """Wait for the exit; returns (seconds since t0, exit status or None
+        if it had to be killed)."""
+        if self.proc is None:
+            return 0.0, None
+        try:
+            self.proc.wait(max(0.0, t0 + timeout - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return time.monotonic() - t0, None
+        return time.monotonic() - t0, self.proc.returncode
+
+    def stop(self, timeout=40):
+        """SIGTERM and wait; returns (seconds taken, exit status or None)."""
+        return self.wait(self.terminate(), timeout)
