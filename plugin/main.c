@@ -22,6 +22,7 @@
 #include "kapture.h"
 #include "log.h"
 #include "pipeline.h"
+#include "prefilter.h"
 #include "reader.h"
 #include "rules.h"
 #include "sender.h"
@@ -50,12 +51,13 @@ struct opts {
 	int verbosity;
 	enum mode mode;
 	bool json;
+	enum prefilter_engine engine;
 };
 
 enum {
 	OPT_OMPROG = 256, OPT_CHECK, OPT_DRYRUN, OPT_TEST, OPT_JSON,
 	OPT_HELP_CONFIG, OPT_TITLE, OPT_DETAILS, OPT_EMAIL, OPT_DUE, OPT_FIELD,
-	OPT_SPOOL_STATUS, OPT_WAIT, OPT_RETRY_FAILED,
+	OPT_SPOOL_STATUS, OPT_WAIT, OPT_RETRY_FAILED, OPT_ENGINE,
 };
 
 /* One table for getopt and --help, so they cannot disagree. */
@@ -82,6 +84,8 @@ static const struct {
 	  "list what waits in the spool and what failed (same as: omkapture spool)" },
 	{ { "json", no_argument, NULL, OPT_JSON }, NULL,
 	  "with --test: print {\"lines\":N,\"matched\":M,\"rules\":{...}}" },
+	{ { "engine", required_argument, NULL, OPT_ENGINE }, "ENGINE",
+	  "rule prefilter: auto (default: hs if built with it, else literal), hs, literal, naive" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more log output (debug)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "warnings and errors only" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
@@ -272,6 +276,8 @@ runtime_load(struct runtime *rt, const struct opts *o, struct diags *d,
 		rt->conf->format = o->format;
 	conf_validate(rt->conf, d, need_send);
 	rt->rules = rules_load(rt->conf, d);
+	if (d->errors == 0)
+		rules_prefilter(rt->rules, (int)o->engine);
 	if (need_send || o->mode == MODE_CHECK) {
 		if (!conf_load_token(rt->conf, d) && rt->conf->token_file == NULL) {
 			if (need_send)
@@ -308,6 +314,16 @@ print_check_summary(const struct runtime *rt)
 	    rs->n == 1 ? "" : "s", rs->nfiles, rs->nfiles == 1 ? "" : "s",
 	    rt->conf->url ? rt->conf->url : "(not set)",
 	    rt->conf->token_source ? rt->conf->token_source : "(not set)");
+	if (rs->pf != NULL) {
+		printf("prefilter: %s covers %zu of %zu rule%s\n",
+		    prefilter_name(rs->pf), prefilter_ncovered(rs->pf), rs->n,
+		    rs->n == 1 ? "" : "s");
+		for (i = 0; i < rs->n; i++)
+			if (!prefilter_covers(rs->pf, i))
+				printf("  always tried: [%s] %s:%d: %s\n",
+				    rs->v[i].name, rs->v[i].file, rs->v[i].line,
+				    prefilter_why(rs->pf, i));
+	}
 }
 
 static void
@@ -952,6 +968,14 @@ main(int argc, char **argv)
 		case OPT_TEST: o.mode = MODE_TEST; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_SPOOL_STATUS: o.mode = MODE_SPOOL; break;
+		case OPT_ENGINE:
+			if (!prefilter_engine_parse(optarg, &o.engine)) {
+				fprintf(stderr, "omkapture: --engine: unknown "
+				    "engine \"%s\" (auto, hs, literal, naive)\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case OPT_HELP_CONFIG:
 			printf("Config file (%s):\n\n", CONF_DEFAULT_PATH);

@@ -181,7 +181,7 @@ rules_compile_re(const char *src, const struct conf_kv *kv, const char *rule,
 	/* Not PCRE2_MATCH_INVALID_UTF: with it, 10.42's JIT (Debian 12)
 	 * never matches \S, \D or \W on a multi-byte character (PCRE2
 	 * issue #224). Subjects are checked (and repaired if need be) once
-	 * per line instead, see rules_subject(). */
+	 * per line instead, see rules_line_subject(). */
 	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_UTF,
 	    &err, &off, NULL);
 	if (re == NULL) {
@@ -669,6 +669,8 @@ rules_free(struct ruleset *rs)
 	free(rs->seen);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_jit_stack_free(rs->jit_stack);
+	prefilter_free(rs->pf);
+	free(rs->cand);
 	free(rs);
 }
 
@@ -719,34 +721,71 @@ rules_program_ok(const struct rule *rule, const struct event *ev)
  * place, so captures and templates see the same text. The check is done
  * once per line per subject (m->rule is NULL on a line's first call).
  */
+/*
+ * The message or raw line as valid UTF-8, once a line: PCRE2 and the
+ * prefilter both need it valid (no PCRE2_MATCH_INVALID_UTF, see above).
+ */
 static void
-rules_subject(struct ruleset *rs, struct rules_match *m, int which,
+rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
     const char **s, size_t *n)
 {
-	struct buf *b = &rs->repaired[which];
+	const struct slice *sl = which == MATCH_RAW ? &ev->raw : &ev->msg;
 
-	if (m->rule == NULL && which < 2)
-		rs->checked[which] = false;
-	if (which < 2 && rs->checked[which]) {
-		if (rs->invalid[which]) {
-			*s = b->data;
-			*n = b->len;
-		}
-		return;
-	}
-	if (which < 2)
+	if (!rs->checked[which]) {
 		rs->checked[which] = true;
-	if (utf8_valid(*s, *n)) {
-		if (which < 2)
-			rs->invalid[which] = false;
-		return;
+		rs->subj[which] = sl->p != NULL ? sl->p : "";
+		rs->subjn[which] = sl->n;
+		if (!utf8_valid(rs->subj[which], rs->subjn[which])) {
+			struct buf *b = &rs->repaired[which];
+
+			buf_reset(b);
+			utf8_append_repaired(b, rs->subj[which],
+			    rs->subjn[which]);
+			rs->subj[which] = b->data ? b->data : "";
+			rs->subjn[which] = b->len;
+		}
 	}
-	buf_reset(b);
-	utf8_append_repaired(b, *s, *n);
-	if (which < 2)
-		rs->invalid[which] = true;
-	*s = b->data ? b->data : "";
-	*n = b->len;
+	*s = rs->subj[which];
+	*n = rs->subjn[which];
+}
+
+/* A new line: forget the last one's subjects, scan this one. */
+static void
+rules_line_start(struct ruleset *rs, const struct event *ev)
+{
+	const char *s;
+	size_t n, w = PREFILTER_WORDS(rs->n);
+	int which;
+
+	rs->checked[0] = rs->checked[1] = false;
+	memcpy(rs->cand, prefilter_always(rs->pf), w * sizeof(*rs->cand));
+	for (which = 0; which < PREFILTER_SUBJECTS; which++) {
+		if (!rs->has_covered[which])
+			continue;
+		rules_line_subject(rs, ev, which, &s, &n);
+		prefilter_scan(rs->pf, which, s, n, rs->cand);
+	}
+}
+
+/* The first candidate rule at or after i, or rs->n. */
+static size_t
+rules_next_cand(const struct ruleset *rs, size_t i)
+{
+	size_t w = i / 64, nw = PREFILTER_WORDS(rs->n);
+	uint64_t bits;
+
+	if (i >= rs->n)
+		return rs->n;
+	bits = rs->cand[w] & (~0ULL << (i % 64));
+	for (;;) {
+		if (bits != 0) {
+			i = w * 64 + (size_t)__builtin_ctzll(bits);
+			return i < rs->n ? i : rs->n;
+		}
+		if (++w >= nw)
+			return rs->n;
+		bits = rs->cand[w];
+	}
 }
 
 bool
@@ -757,32 +796,31 @@ rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 	const char *s;
 	size_t n;
 
-	for (; m->next < rs->n; m->next++) {
+	if (rs->pf == NULL)
+		rules_prefilter(rs, PREFILTER_NAIVE);
+	if (m->next == 0 && m->rule == NULL)
+		rules_line_start(rs, ev);
+	for (; (m->next = rules_next_cand(rs, m->next)) < rs->n; m->next++) {
 		rule = &rs->v[m->next];
 		if (rule->re == NULL || !rules_program_ok(rule, ev))
 			continue;
-		switch (rule->match_on) {
-		case MATCH_MESSAGE:
-			s = ev->msg.p;
-			n = ev->msg.n;
-			break;
-		case MATCH_RAW:
-			s = ev->raw.p;
-			n = ev->raw.n;
-			break;
-		case MATCH_JSON:
-		default:
+		if (rule->match_on == MATCH_JSON) {
 			js = input_json_field(ev, rule->json_field,
 			    strlen(rule->json_field));
 			if (js == NULL)
 				continue;
-			s = js->p;
+			s = js->p ? js->p : "";
 			n = js->n;
-			break;
+			if (!utf8_valid(s, n)) {
+				buf_reset(&rs->repaired[2]);
+				utf8_append_repaired(&rs->repaired[2], s, n);
+				s = rs->repaired[2].data ? rs->repaired[2].data :
+				    "";
+				n = rs->repaired[2].len;
+			}
+		} else {
+			rules_line_subject(rs, ev, (int)rule->match_on, &s, &n);
 		}
-		if (s == NULL)
-			s = "";
-		rules_subject(rs, m, (int)rule->match_on, &s, &n);
 		if (rules_exec(rs, rule, rule->re, rs->md, s, n) != 1)
 			continue;
 		/* Own match data, so the main regex keeps its captures. */
@@ -799,4 +837,26 @@ rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 		return true;
 	}
 	return false;
+}
+
+void
+rules_prefilter(struct ruleset *rs, int engine)
+{
+	struct prefilter_rule *v = xcalloc(rs->n + 1, sizeof(*v));
+	size_t i;
+
+	prefilter_free(rs->pf);
+	free(rs->cand);
+	for (i = 0; i < rs->n; i++) {
+		v[i].pattern = rs->v[i].match_src;
+		v[i].subject = rs->v[i].match_on == MATCH_MESSAGE ? 0 :
+		    rs->v[i].match_on == MATCH_RAW ? 1 : -1;
+	}
+	rs->pf = prefilter_new(v, rs->n, (enum prefilter_engine)engine);
+	rs->cand = xcalloc(PREFILTER_WORDS(rs->n) + 1, sizeof(*rs->cand));
+	rs->has_covered[0] = rs->has_covered[1] = false;
+	for (i = 0; i < rs->n; i++)
+		if (v[i].subject >= 0 && prefilter_covers(rs->pf, i))
+			rs->has_covered[v[i].subject] = true;
+	free(v);
 }

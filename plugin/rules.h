@@ -19,6 +19,7 @@
 #include "fields.h"
 #include "input.h"
 #include "log.h"
+#include "prefilter.h"
 #include "tmpl.h"
 
 enum rule_match_on { MATCH_MESSAGE, MATCH_RAW, MATCH_JSON };
@@ -73,10 +74,16 @@ struct ruleset {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
 	struct log_ratelimit limit_rl;
-	/* Per-line subject check, by enum rule_match_on (json: no cache). */
+	/* Per line: each subject once, checked (and repaired) for UTF-8,
+	 * by enum rule_match_on (json: no cache). */
 	struct buf repaired[3];
 	bool checked[2];
-	bool invalid[2];
+	const char *subj[2];
+	size_t subjn[2];
+	/* The prefilter and, per line, the rules it leaves as candidates. */
+	struct prefilter *pf;
+	uint64_t *cand;
+	bool has_covered[2];       /* a subject worth scanning */
 	/* Every rule section read, for duplicate names. */
 	struct {
 		char *name;
@@ -117,6 +124,11 @@ void rules_free(struct ruleset *rs);
 bool rules_next(struct ruleset *rs, const struct event *ev,
     struct rules_match *m);
 
+/*
+ * Build the prefilter for the loaded rules (after rules_load). engine is
+ * an enum prefilter_engine. Until then every rule is tried.
+ */
+void rules_prefilter(struct ruleset *rs, int engine);
 /* Print every rule key with its help (for --help-config). */
 void rules_print_help(FILE *fp);
 /* True if key is a rule key (for [defaults] checks). */
