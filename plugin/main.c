@@ -538,10 +538,12 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 			poll(&pfd, watch ? 1 : 0, timeout);
 		if (!watch)
 			continue;
-		/* curl_multi_poll does not report POLLHUP (EOF on a pipe):
-		 * ask poll itself, without waiting. */
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
+		/* curl_multi_poll (used while transfers run) does not report
+		 * POLLHUP (EOF on a pipe): then ask poll itself. */
+		if (pfd.revents == 0 && dl->sender != NULL &&
+		    sender_inflight(dl->sender) > 0 && poll(&pfd, 1, 0) <= 0)
+			continue;
+		if (pfd.revents == 0)
 			continue;
 		if ((n = reader_fill(&rd)) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

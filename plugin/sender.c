@@ -473,6 +473,9 @@ sender_step(struct sender *s)
 		spool_scan(s->sp, true);
 	else if (now - s->sp->last_scan_ms >= SENDER_SCAN_MS)
 		spool_scan(s->sp, false);
+	/* Idle (the common case under rsyslog): nothing to perform. */
+	if (s->nactive == 0 && s->sp->n == 0)
+		return;
 	/* Until nothing changes: a transfer that completes inside the
 	 * perform that started others must not wait for the next poll. */
 	do {
@@ -512,6 +515,12 @@ sender_wait(struct sender *s, struct pollfd *extra, unsigned nextra,
 	struct curl_waitfd w[4];
 	unsigned i;
 	int n = 0;
+
+	/* No transfer: a plain poll is cheaper and reports POLLHUP. */
+	if (s->nactive == 0) {
+		n = poll(extra, nextra, timeout_ms);
+		return n < 0 && errno != EINTR ? -1 : n;
+	}
 
 	if (nextra > 4)
 		nextra = 4;

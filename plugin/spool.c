@@ -581,6 +581,7 @@ spool_scan(struct spool *sp, bool force)
 	uint64_t kh;
 	int fd;
 
+	sp->last_scan_ms = spool_now_ms();
 	if (fstat(sp->spoolfd, &st) == 0) {
 		/* The kernel stamps directories with a coarse clock: a file
 		 * added in the same tick as the change we saw leaves the
@@ -594,7 +595,6 @@ spool_scan(struct spool *sp, bool force)
 		sp->dir_mtime_sec = st.st_mtim.tv_sec;
 		sp->dir_mtime_nsec = st.st_mtim.tv_nsec;
 	}
-	sp->last_scan_ms = spool_now_ms();
 	sp->put_since_scan = false;
 	if ((d = spool_opendir(sp->spoolfd)) == NULL)
 		return sp->n;
