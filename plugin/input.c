@@ -19,6 +19,10 @@
 
 #include <yajl/yajl_parse.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "log.h"
 #include "util.h"
 
@@ -100,12 +104,16 @@ enum input_jtype {
 /*
  * Per jfield bookkeeping, parallel to ev->jfields. A slice whose bytes
  * went to the store has p == NULL and its store offset here until the
- * parse ends, because the store may move while it grows.
+ * parse ends, because the store may move while it grows. A lazy value
+ * (scanner only) is still its raw text in the line: an escaped string
+ * without its quotes, or a nested value that needs compacting or byte
+ * decoding; scan_materialize turns it into the real value on demand.
  */
 struct input_jmeta {
 	size_t name_off;
 	size_t value_off;
 	enum input_jtype type;
+	bool lazy;
 };
 
 struct input_parser {
@@ -115,6 +123,7 @@ struct input_parser {
 	size_t len;
 	int depth;               /* 1 inside the top-level object */
 	bool done;               /* the top-level object has closed */
+	size_t end;              /* line offset just past it */
 	bool bytes;              /* decode a MESSAGE byte array */
 	bool is_message;         /* the current top-level key is MESSAGE */
 	bool in_bytes;           /* inside MESSAGE's array, decoding bytes */
@@ -207,15 +216,37 @@ input_reset(struct event *ev, const char *line, size_t len)
 
 /* JSON */
 
-static int
-json_key_lookup(const unsigned char *key, size_t n)
+/*
+ * Every top-level key of every line is looked up, so the candidates are
+ * narrowed by length first: bit k of input_keys_bylen[n] is set when key
+ * k is n bytes long. Filled in by input_event_init.
+ */
+#define INPUT_KEY_MAXLEN 20
+static uint32_t input_keys_bylen[INPUT_KEY_MAXLEN + 1];
+
+static void
+json_keys_init(void)
 {
 	int k;
 
 	for (k = 0; k < KEY_COUNT; k++)
-		if (input_keys[k].len == n && input_keys[k].name[0] == key[0] &&
+		input_keys_bylen[input_keys[k].len] |= 1u << k;
+}
+
+static int
+json_key_lookup(const unsigned char *key, size_t n)
+{
+	uint32_t cand;
+	int k;
+
+	if (n > INPUT_KEY_MAXLEN)
+		return -1;
+	for (cand = input_keys_bylen[n]; cand != 0; cand &= cand - 1) {
+		k = __builtin_ctz(cand);
+		if (input_keys[k].name[0] == key[0] &&
 		    memcmp(input_keys[k].name, key, n) == 0)
 			return k;
+	}
 	return -1;
 }
 
@@ -380,6 +411,7 @@ json_cb_key(void *ctx, const unsigned char *key, size_t n)
 	json_set(ip, &f->name, &m->name_off, key, n);
 	f->value = input_slice(input_empty, 0);
 	m->type = JT_NULL;
+	m->lazy = false;
 	k = json_key_lookup(key, n);
 	if (k >= 0 && ip->known[k] == 0)
 		ip->known[k] = ip->ev->njfields;
@@ -465,6 +497,7 @@ json_close(struct input_parser *ip)
 		return 0;
 	if (--ip->depth == 0) {
 		ip->done = true;
+		ip->end = yajl_get_bytes_consumed(ip->yh);
 		return 1;
 	}
 	if (ip->depth != 1)
@@ -648,13 +681,15 @@ json_journal(struct event *ev)
 }
 
 /*
- * One pass of yajl's callback parser over the line. The handle is kept
- * between lines (it allows "multiple values", so a finished object leaves
- * it ready for the next one; json_open rejects a second value on the same
- * line); after any error it is dropped, because yajl's error states stick.
+ * One pass of yajl's callback parser over the line: the reference
+ * decoder, used for whatever the scanner below is not sure about. The
+ * handle is kept between lines (it allows "multiple values", so a
+ * finished object leaves it ready for the next one; json_open rejects a
+ * second value on the same line); after any error it is dropped, because
+ * yajl's error states stick.
  */
 static bool
-json_decode(struct event *ev, enum input_format fmt, const char *line,
+json_yajl(struct event *ev, enum input_format fmt, const char *line,
     size_t len)
 {
 	struct input_parser *ip = ev->parser;
@@ -663,10 +698,6 @@ json_decode(struct event *ev, enum input_format fmt, const char *line,
 	yajl_status st;
 	size_t i;
 
-	if (len > ev->store.cap)
-		return false;
-	if (ev->store.data == NULL)
-		buf_append(&ev->store, "", 0);
 	if (ip->yh == NULL) {
 		if ((ip->yh = yajl_alloc(&json_callbacks, NULL, ip)) == NULL)
 			fatalx("yajl_alloc failed");
@@ -687,7 +718,15 @@ json_decode(struct event *ev, enum input_format fmt, const char *line,
 	st = yajl_parse(ip->yh, (const unsigned char *)line, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(ip->yh);
-	if (st != yajl_status_ok || !ip->done) {
+	/*
+	 * yajl reports success on an object followed by an unterminated
+	 * string ("{}\"x"): the partial token waits in its lexer for more
+	 * input, and would start the next line. Only blanks may follow.
+	 */
+	for (i = ip->done ? ip->end : len; i < len && input_space(line[i]);
+	    i++)
+		;
+	if (st != yajl_status_ok || !ip->done || i != len) {
 		yajl_free(ip->yh);
 		ip->yh = NULL;
 		return false;
@@ -704,6 +743,606 @@ json_decode(struct event *ev, enum input_format fmt, const char *line,
 		if (f->value.p == NULL)
 			f->value.p = ev->store.data + m->value_off;
 	}
+	return true;
+}
+
+/*
+ * The scanner: one hand-written pass for the common line, a top-level
+ * object whose values are anything JSON. It validates as strictly as
+ * yajl does and gives up (returns false, and yajl decodes the line) on
+ * anything it does not handle itself: odd whitespace (\v, \f), nesting
+ * deeper than INPUT_JSON_DEPTH, a line longer than the store's cap, or
+ * any syntax error. So it accepts a subset of what yajl accepts, and
+ * the differential test in test_input.c holds it to the same results.
+ *
+ * It records each top-level field's raw span and decodes only what the
+ * event itself needs (the known keys); other escaped strings, nested
+ * values with blanks and MESSAGE byte arrays stay lazy until
+ * input_json_field asks. Everything decoded shrinks and comes from
+ * disjoint parts of the line, so once the store holds the line's length
+ * it never moves during the line: slices point into it at once.
+ */
+
+enum input_json_path input_json_path = INPUT_JSON_DEFAULT;
+
+/* Bytes a JSON string scan stops at: '"', '\\' and control characters. */
+static const unsigned char scan_special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* JSON's own blanks; yajl's other ones (\v, \f) are left to yajl. */
+static bool
+scan_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t
+scan_blanks(const unsigned char *s, size_t i, size_t n)
+{
+	while (i < n && scan_blank(s[i]))
+		i++;
+	return i;
+}
+
+/* The first '"', '\\' or control byte at or after i, or n. */
+static size_t
+scan_plain(const unsigned char *s, size_t i, size_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	/* Sixteen bytes at a time; x <= 0x1f is max(x, 0x1f) == 0x1f. */
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+	__m128i x;
+	unsigned hit;
+
+	while (n - i >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+		    _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)));
+		if (hit != 0)
+			return i + (size_t)__builtin_ctz(hit);
+		i += 16;
+	}
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/*
+	 * Eight bytes at a time: the classic "has a zero byte" test on
+	 * x ^ '"', x ^ '\\' and "has a byte below 0x20" on x. False hits
+	 * only ever lie above a true one, so the lowest flagged byte is
+	 * exact.
+	 */
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t x, q, b, t;
+
+	while (n - i >= 8) {
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		t = (((q - ones) & ~q) | ((b - ones) & ~b) |
+		    ((x - ones * 0x20) & ~x)) & highs;
+		if (t != 0)
+			return i + (size_t)(__builtin_ctzll(t) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < n && !scan_special[s[i]])
+		i++;
+	return i;
+}
+
+static int
+scan_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * A string whose opening quote is at s[i]: on success *end is just past
+ * the closing quote and *esc tells whether it holds escapes.
+ */
+static bool
+scan_string(const unsigned char *s, size_t i, size_t n, size_t *end,
+    bool *esc)
+{
+	size_t k;
+
+	*esc = false;
+	for (i++;;) {
+		i = scan_plain(s, i, n);
+		if (i >= n)
+			return false;
+		if (s[i] == '"') {
+			*end = i + 1;
+			return true;
+		}
+		if (s[i] != '\\' || i + 1 >= n)
+			return false;
+		*esc = true;
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			i += 2;
+			break;
+		case 'u':
+			if (n - i < 6)
+				return false;
+			for (k = 2; k < 6; k++)
+				if (scan_hex(s[i + k]) < 0)
+					return false;
+			i += 6;
+			break;
+		default:
+			return false;
+		}
+	}
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at s[i]. */
+static bool
+scan_number(const unsigned char *s, size_t i, size_t n, size_t *end)
+{
+	size_t k;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && input_digit((char)s[i]))
+			i++;
+	else
+		return false;
+	if (i < n && s[i] == '.') {
+		for (k = ++i; i < n && input_digit((char)s[i]); i++)
+			;
+		if (i == k)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (k = i; i < n && input_digit((char)s[i]); i++)
+			;
+		if (i == k)
+			return false;
+	}
+	*end = i;
+	return true;
+}
+
+static bool
+scan_literal(const unsigned char *s, size_t i, size_t n, const char *lit,
+    size_t litlen, size_t *end)
+{
+	if (n - i < litlen || memcmp(s + i, lit, litlen) != 0)
+		return false;
+	*end = i + litlen;
+	return true;
+}
+
+/* A scalar at s[i]; the type tells which. */
+static bool
+scan_scalar(const unsigned char *s, size_t i, size_t n, size_t *end,
+    enum input_jtype *type, bool *esc)
+{
+	*esc = false;
+	switch (s[i]) {
+	case '"':
+		*type = JT_STRING;
+		return scan_string(s, i, n, end, esc);
+	case 't':
+		*type = JT_BOOL;
+		return scan_literal(s, i, n, "true", 4, end);
+	case 'f':
+		*type = JT_BOOL;
+		return scan_literal(s, i, n, "false", 5, end);
+	case 'n':
+		*type = JT_NULL;
+		return scan_literal(s, i, n, "null", 4, end);
+	default:
+		*type = JT_NUMBER;
+		return scan_number(s, i, n, end);
+	}
+}
+
+/*
+ * A nested object or array at s[i], validated all the way down with a
+ * bit per level (set: array). Depth counts the top-level object as 1,
+ * as json_open does. *blank tells whether it has blanks outside strings
+ * (then its value has to be compacted).
+ */
+static bool
+scan_nested(const unsigned char *s, size_t i, size_t n, size_t *end,
+    bool *blank)
+{
+	uint64_t arrays = 0;
+	enum input_jtype type;
+	int depth = 1;
+	size_t j;
+	bool esc;
+
+	*blank = false;
+	for (;;) {
+		/* At a value. */
+		if (s[i] == '{' || s[i] == '[') {
+			if (++depth > INPUT_JSON_DEPTH)
+				return false;
+			if (s[i] == '[')
+				arrays |= 1ULL << (depth - 2);
+			else
+				arrays &= ~(1ULL << (depth - 2));
+			j = scan_blanks(s, i + 1, n);
+			*blank |= j != i + 1;
+			if (j >= n)
+				return false;
+			if (s[j] == (s[i] == '[' ? ']' : '}')) {
+				i = j + 1;
+				depth--;
+			} else if (s[i] == '[') {
+				i = j;
+				continue;
+			} else {
+				i = j;
+				goto key;
+			}
+		} else {
+			if (!scan_scalar(s, i, n, &i, &type, &esc))
+				return false;
+		}
+		/* After a value: a comma, or the end of one or more levels. */
+		for (;;) {
+			if (depth == 1) {
+				*end = i;
+				return true;
+			}
+			j = scan_blanks(s, i, n);
+			*blank |= j != i;
+			if ((i = j) >= n)
+				return false;
+			if (s[i] == ',') {
+				j = scan_blanks(s, i + 1, n);
+				*blank |= j != i + 1;
+				if ((i = j) >= n)
+					return false;
+				if (arrays & (1ULL << (depth - 2)))
+					break;
+				goto key;
+			}
+			if (s[i] != ((arrays & (1ULL << (depth - 2))) ?
+			    ']' : '}'))
+				return false;
+			i++;
+			depth--;
+		}
+		continue;
+key:
+		if (s[i] != '"' || !scan_string(s, i, n, &i, &esc))
+			return false;
+		j = scan_blanks(s, i, n);
+		*blank |= j != i;
+		if ((i = j) >= n || s[i] != ':')
+			return false;
+		j = scan_blanks(s, i + 1, n);
+		*blank |= j != i + 1;
+		if ((i = j) >= n)
+			return false;
+	}
+}
+
+static void
+scan_utf8(char *out, size_t *o, uint32_t cp)
+{
+	if (cp < 0x80)
+		out[(*o)++] = (char)cp;
+	else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | (cp >> 6));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | (cp >> 12));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | (cp >> 18));
+		out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+static uint32_t
+scan_hex4(const unsigned char *s)
+{
+	return (uint32_t)(scan_hex(s[0]) << 12 | scan_hex(s[1]) << 8 |
+	    scan_hex(s[2]) << 4 | scan_hex(s[3]));
+}
+
+/*
+ * Unescape a string the scanner validated, exactly as Debian's yajl
+ * 2.1.0 does (yajl_string_decode with the CVE-2017-16516 fix), so both
+ * paths agree byte for byte: \u0000 is a NUL byte; a high surrogate
+ * takes whatever \uXXXX follows as its low half, unchecked, and without
+ * one becomes '?'; a lone low surrogate is encoded as it is. Invalid
+ * UTF-8 passes through, as yajl is told not to validate.
+ */
+static size_t
+scan_unescape(char *out, const unsigned char *s, size_t n)
+{
+	size_t i = 0, o = 0, j;
+	uint32_t cp, lo;
+
+	while (i < n) {
+		j = scan_plain(s, i, n);
+		memcpy(out + o, s + i, j - i);
+		o += j - i;
+		if ((i = j) >= n)
+			break;
+		/* A backslash: the scan validated what follows. */
+		switch (s[i + 1]) {
+		case 'b':
+			out[o++] = '\b';
+			break;
+		case 'f':
+			out[o++] = '\f';
+			break;
+		case 'n':
+			out[o++] = '\n';
+			break;
+		case 'r':
+			out[o++] = '\r';
+			break;
+		case 't':
+			out[o++] = '\t';
+			break;
+		case 'u':
+			cp = scan_hex4(s + i + 2);
+			i += 4;
+			if ((cp & 0xfc00) == 0xd800) {
+				if (i + 3 < n && s[i + 2] == '\\' &&
+				    s[i + 3] == 'u') {
+					lo = scan_hex4(s + i + 4);
+					cp = ((cp & 0x3f) << 10) |
+					    ((((cp >> 6) & 0xf) + 1) << 16) |
+					    (lo & 0x3ff);
+					i += 6;
+				} else {
+					out[o++] = '?';
+					break;
+				}
+			}
+			scan_utf8(out, &o, cp);
+			break;
+		default:
+			out[o++] = (char)s[i + 1];
+			break;
+		}
+		i += 2;
+	}
+	return o;
+}
+
+/*
+ * Room in the store for n more bytes without moving it. The scanner
+ * reserved the line's length up front, so running out is a bug.
+ */
+static char *
+scan_room(struct event *ev, size_t n)
+{
+	struct buf *store = &ev->store;
+
+	if (store->data == NULL || store->alloc - store->len <= n)
+		fatalx("%s: store overrun", __func__);
+	return store->data + store->len;
+}
+
+static struct slice
+scan_commit(struct event *ev, size_t n)
+{
+	struct buf *store = &ev->store;
+	struct slice s = input_slice(store->data + store->len, n);
+
+	store->len += n;
+	store->data[store->len] = '\0';
+	return s;
+}
+
+/*
+ * A MESSAGE array of small numbers as the bytes they stand for, as
+ * json_nested_scalar decodes them; false, having written nothing, if
+ * any element is something else.
+ */
+static bool
+scan_bytes(struct event *ev, const struct slice *raw, struct slice *out)
+{
+	const unsigned char *s = (const unsigned char *)raw->p;
+	size_t i = 1, n = raw->n, o = 0, k;
+	char *dst = scan_room(ev, n);
+	int v;
+
+	for (;;) {
+		i = scan_blanks(s, i, n);
+		if (s[i] == ']' && o == 0)
+			break;
+		for (k = i, v = 0; i < n && i - k < 4 &&
+		    input_digit((char)s[i]); i++)
+			v = v * 10 + (s[i] - '0');
+		if (i == k || i - k > 3 || v > 255)
+			return false;
+		i = scan_blanks(s, i, n);
+		dst[o++] = (char)v;
+		if (s[i] == ']')
+			break;
+		if (s[i] != ',')
+			return false;
+		i++;
+	}
+	*out = scan_commit(ev, o);
+	return true;
+}
+
+/* A nested value without its blanks outside strings (json_compact). */
+static struct slice
+scan_compact(struct event *ev, const struct slice *raw)
+{
+	const char *s = raw->p;
+	char *dst = scan_room(ev, raw->n);
+	size_t i, o = 0;
+	bool str = false;
+
+	for (i = 0; i < raw->n; i++) {
+		if (str) {
+			if (s[i] == '\\')
+				dst[o++] = s[i++];
+			else if (s[i] == '"')
+				str = false;
+		} else if (s[i] == '"')
+			str = true;
+		else if (scan_blank((unsigned char)s[i]))
+			continue;
+		dst[o++] = s[i];
+	}
+	return scan_commit(ev, o);
+}
+
+/* Decode lazy field i in place. */
+static void
+scan_materialize(struct event *ev, size_t i)
+{
+	struct input_parser *ip = ev->parser;
+	struct input_jfield *f = &ev->jfields[i];
+	struct input_jmeta *m = &ip->meta[i];
+	struct slice raw = f->value;
+
+	m->lazy = false;
+	if (m->type == JT_STRING) {
+		f->value = scan_commit(ev, scan_unescape(scan_room(ev, raw.n),
+		    (const unsigned char *)raw.p, raw.n));
+		return;
+	}
+	if (ip->bytes && raw.p[0] == '[' &&
+	    json_key_lookup((const unsigned char *)f->name.p, f->name.n) ==
+	    KEY_MESSAGE && scan_bytes(ev, &raw, &f->value)) {
+		m->type = JT_BYTES;
+		return;
+	}
+	f->value = scan_compact(ev, &raw);
+}
+
+static bool
+scan_decode(struct event *ev, enum input_format fmt, const char *line,
+    size_t len)
+{
+	struct input_parser *ip = ev->parser;
+	const unsigned char *s = (const unsigned char *)line;
+	struct input_jfield *f;
+	struct input_jmeta *m;
+	enum input_jtype type;
+	size_t i, end;
+	bool esc, blank;
+	int k;
+
+	/*
+	 * Everything decoded comes from inside the braces and shrinks, so
+	 * room for the line (with its NUL) is enough: reserve it once.
+	 */
+	if (ev->store.alloc < len + 1) {
+		buf_append(&ev->store, line, len);
+		buf_reset(&ev->store);
+	}
+	ip->ev = ev;
+	ip->line = line;
+	ip->len = len;
+	ip->bytes = fmt != INPUT_RSYSLOG_JSON;
+	memset(ip->known, 0, sizeof(ip->known));
+
+	i = scan_blanks(s, 0, len);
+	if (i >= len || s[i] != '{')
+		return false;
+	i = scan_blanks(s, i + 1, len);
+	if (i < len && s[i] == '}')
+		goto done;
+	for (;;) {
+		/* "key" : */
+		if (i >= len || s[i] != '"' ||
+		    !scan_string(s, i, len, &end, &esc))
+			return false;
+		f = json_field_add(ip);
+		m = &ip->meta[ev->njfields - 1];
+		f->name = input_slice(line + i + 1, end - i - 2);
+		if (esc)
+			f->name = scan_commit(ev, scan_unescape(
+			    scan_room(ev, f->name.n),
+			    (const unsigned char *)f->name.p, f->name.n));
+		k = json_key_lookup((const unsigned char *)f->name.p,
+		    f->name.n);
+		if (k >= 0 && ip->known[k] == 0)
+			ip->known[k] = ev->njfields;
+		i = scan_blanks(s, end, len);
+		if (i >= len || s[i] != ':')
+			return false;
+		i = scan_blanks(s, i + 1, len);
+		if (i >= len)
+			return false;
+
+		/* The value, or its raw text if it needs decoding. */
+		m->lazy = false;
+		if (s[i] == '{' || s[i] == '[') {
+			if (!scan_nested(s, i, len, &end, &blank))
+				return false;
+			m->type = JT_NESTED;
+			f->value = input_slice(line + i, end - i);
+			m->lazy = blank || (s[i] == '[' && ip->bytes &&
+			    k == KEY_MESSAGE);
+		} else {
+			if (!scan_scalar(s, i, len, &end, &type, &esc))
+				return false;
+			m->type = type;
+			if (type == JT_STRING)
+				f->value = input_slice(line + i + 1,
+				    end - i - 2);
+			else
+				f->value = input_slice(line + i, end - i);
+			m->lazy = esc;
+		}
+
+		i = scan_blanks(s, end, len);
+		if (i >= len)
+			return false;
+		if (s[i] == '}')
+			break;
+		if (s[i] != ',')
+			return false;
+		i = scan_blanks(s, i + 1, len);
+	}
+done:
+	if (scan_blanks(s, i + 1, len) != len)
+		return false;
+	/* What the event is made of is decoded now, the rest on demand. */
+	for (k = 0; k < KEY_COUNT; k++)
+		if (ip->known[k] != 0 && ip->meta[ip->known[k] - 1].lazy)
+			scan_materialize(ev, ip->known[k] - 1);
+	return true;
+}
+
+/* Fill in the event from the fields of a decoded JSON line. */
+static void
+json_event(struct event *ev, enum input_format fmt)
+{
+	struct input_parser *ip = ev->parser;
 
 	ev->json = true;
 	switch (fmt) {
@@ -725,6 +1364,29 @@ json_decode(struct event *ev, enum input_format fmt, const char *line,
 		}
 		break;
 	}
+}
+
+static bool
+json_decode(struct event *ev, enum input_format fmt, const char *line,
+    size_t len)
+{
+	if (len > ev->store.cap)
+		return false;
+	if (ev->store.data == NULL)
+		buf_append(&ev->store, "", 0);
+	if (input_json_path != INPUT_JSON_YAJL) {
+		if (scan_decode(ev, fmt, line, len)) {
+			json_event(ev, fmt);
+			return true;
+		}
+		ev->njfields = 0;
+		buf_reset(&ev->store);
+		if (input_json_path == INPUT_JSON_SCANNER)
+			return false;
+	}
+	if (!json_yajl(ev, fmt, line, len))
+		return false;
+	json_event(ev, fmt);
 	return true;
 }
 
@@ -1072,6 +1734,8 @@ plain_decode(struct event *ev, const char *s, size_t n)
 void
 input_event_init(struct event *ev)
 {
+	if (input_keys_bylen[input_keys[KEY_MESSAGE].len] == 0)
+		json_keys_init();
 	memset(ev, 0, sizeof(*ev));
 	buf_init(&ev->store, INPUT_STORE_MAX);
 	ev->parser = xcalloc(1, sizeof(*ev->parser));
@@ -1130,10 +1794,22 @@ input_json_field(const struct event *ev, const char *name, size_t namelen)
 
 	if (!ev->json)
 		return NULL;
-	for (i = 0; i < ev->njfields; i++)
-		if (ev->jfields[i].name.n == namelen &&
-		    memcmp(ev->jfields[i].name.p, name, namelen) == 0)
-			return &ev->jfields[i].value;
+	for (i = 0; i < ev->njfields; i++) {
+		if (ev->jfields[i].name.n != namelen ||
+		    memcmp(ev->jfields[i].name.p, name, namelen) != 0)
+			continue;
+		/*
+		 * Decoding a lazy value only fills in a cache, so the
+		 * lookup stays const for its callers; the parser holds the
+		 * event it decoded as mutable.
+		 */
+		if (ev->parser->meta[i].lazy) {
+			if (ev->parser->ev != ev)
+				fatalx("%s: event moved", __func__);
+			scan_materialize(ev->parser->ev, i);
+		}
+		return &ev->jfields[i].value;
+	}
 	return NULL;
 }
 

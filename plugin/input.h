@@ -38,7 +38,14 @@ struct slice {
 
 struct input_jfield {
 	struct slice name;
-	struct slice value; /* strings unescaped; numbers, true/false/null as written; objects/arrays as JSON text */
+	/*
+	 * Strings unescaped; numbers, true/false/null as written;
+	 * objects/arrays as compact JSON text. Read values through
+	 * input_json_field(): a value that needs decoding (escapes, blanks
+	 * in a nested value, a byte array) is decoded on its first lookup
+	 * and until then may still be its raw text.
+	 */
+	struct slice value;
 };
 
 struct event {
@@ -75,9 +82,26 @@ void input_event_free(struct event *ev);
 void input_decode(struct event *ev, enum input_format fmt, const char *line,
     size_t len);
 
-/* Look up a top-level JSON field; NULL if absent or the line was not JSON. */
+/*
+ * Look up a top-level JSON field (the first of duplicates); NULL if
+ * absent or the line was not JSON. Decodes the value on first use, so
+ * the event must not be shared between threads.
+ */
 const struct slice *input_json_field(const struct event *ev, const char *name,
     size_t namelen);
+
+/*
+ * For tests: which JSON decoder input_decode uses. By default the
+ * scanner, with yajl for whatever the scanner leaves; the others use
+ * only one of them (with the scanner alone, a line it leaves is taken
+ * as not JSON).
+ */
+enum input_json_path {
+	INPUT_JSON_DEFAULT = 0,
+	INPUT_JSON_YAJL,
+	INPUT_JSON_SCANNER,
+};
+extern enum input_json_path input_json_path;
 
 /* "auto", "plain", "rsyslog-json", "journal-json" -> format; false if unknown. */
 bool input_format_parse(const char *s, enum input_format *fmt);
