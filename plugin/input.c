@@ -640,8 +640,15 @@ json_rsyslog(struct event *ev, bool generic)
 	if ((s = json_get(ev, KEY_PROCID, JM_SCALAR)) != NULL &&
 	    s->n > 0 && !(s->n == 1 && s->p[0] == '-'))
 		ev->pid = *s;
-	have_program = json_text(ev, KEY_PROGRAMNAME, JM_TEXT, &ev->program);
-	json_syslogtag(ev, !have_program, ev->pid.n == 0);
+	/* The program as the tag names it, like the plain decoder reads
+	 * it: rsyslog's programname stops at '/' ("postfix" for
+	 * "postfix/smtpd[12]:"), so the same event would otherwise match
+	 * `program = postfix/smtpd` in a file but not through omprog. */
+	json_syslogtag(ev, true, ev->pid.n == 0);
+	have_program = ev->program.n > 0;
+	if (!have_program)
+		have_program = json_text(ev, KEY_PROGRAMNAME, JM_TEXT,
+		    &ev->program);
 	ev->severity = json_int(ev, KEY_SYSLOGSEVERITY, 7);
 	ev->facility = json_int(ev, KEY_SYSLOGFACILITY, 23);
 	if ((pri = json_int(ev, KEY_PRI, 191)) >= 0) {

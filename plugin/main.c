@@ -85,7 +85,7 @@ static const struct {
 	{ { "json", no_argument, NULL, OPT_JSON }, NULL,
 	  "with --test: print {\"lines\":N,\"matched\":M,\"rules\":{...}}" },
 	{ { "engine", required_argument, NULL, OPT_ENGINE }, "ENGINE",
-	  "rule prefilter: auto (default: hs if built with it, else literal), hs, literal, naive" },
+	  "rule prefilter: auto (= literal, the default), literal, naive, hs (see README)" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more log output (debug)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "warnings and errors only" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },

@@ -706,12 +706,18 @@ rules_program_ok(const struct rule *rule, const struct event *ev)
 {
 	size_t i;
 
+	size_t n;
+
 	if (rule->nprograms == 0)
 		return true;
-	for (i = 0; i < rule->nprograms; i++)
-		if (strlen(rule->programs[i]) == ev->program.n &&
-		    memcmp(rule->programs[i], ev->program.p, ev->program.n) == 0)
+	/* "postfix" also takes "postfix/smtpd": rsyslog's programname. */
+	for (i = 0; i < rule->nprograms; i++) {
+		n = strlen(rule->programs[i]);
+		if (n <= ev->program.n &&
+		    memcmp(rule->programs[i], ev->program.p, n) == 0 &&
+		    (n == ev->program.n || ev->program.p[n] == '/'))
 			return true;
+	}
 	return false;
 }
 

@@ -693,11 +693,16 @@ test_rsyslog_json_syslogtag(void **state)
 	SLICE(ev.program, "kernel");
 	SLICE(ev.pid, "");
 
-	/* programname and procid win over the tag. */
+	/* The tag names the program, as in a plain line (rsyslog's
+	 * programname stops at '/'); procid wins for the pid. */
 	DECODE(ev, INPUT_AUTO, "{\"msg\":\"x\",\"syslogtag\":\"a[1]:\","
 	    "\"programname\":\"b\",\"procid\":\"2\"}");
-	SLICE(ev.program, "b");
+	SLICE(ev.program, "a");
 	SLICE(ev.pid, "2");
+	DECODE(ev, INPUT_AUTO, "{\"msg\":\"x\",\"syslogtag\":"
+	    "\"postfix\\/smtpd[12]:\",\"programname\":\"postfix\"}");
+	SLICE(ev.program, "postfix/smtpd");
+	SLICE(ev.pid, "12");
 	input_event_free(&ev);
 }
 
