@@ -263,7 +263,8 @@ pipeline_line(struct pipeline *p, const char *line, size_t len,
 	}
 	if (any)
 		p->stats.matched++;
-	if (!utf8_valid(line, len))
+	/* rules_next checked the line once for all of its uses. */
+	if (!rules_line_valid(p->rules))
 		p->stats.invalid_utf8++;
 	return rc;
 }

@@ -741,7 +741,12 @@ rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
 		rs->checked[which] = true;
 		rs->subj[which] = sl->p != NULL ? sl->p : "";
 		rs->subjn[which] = sl->n;
-		if (!utf8_valid(rs->subj[which], rs->subjn[which])) {
+		/* A message that is a piece of a valid raw line (a plain
+		 * line's text after its header) is valid too. */
+		if (which == MATCH_RAW ? !rs->raw_valid :
+		    !(rs->raw_valid && sl->p != NULL && ev->raw.p != NULL &&
+		    sl->p >= ev->raw.p && sl->p + sl->n <= ev->raw.p + ev->raw.n) &&
+		    !utf8_valid(rs->subj[which], rs->subjn[which])) {
 			struct buf *b = &rs->repaired[which];
 
 			buf_reset(b);
@@ -764,6 +769,8 @@ rules_line_start(struct ruleset *rs, const struct event *ev)
 	int which;
 
 	rs->checked[0] = rs->checked[1] = false;
+	rs->raw_valid = utf8_valid(ev->raw.p != NULL ? ev->raw.p : "",
+	    ev->raw.n);
 	memcpy(rs->cand, prefilter_always(rs->pf), w * sizeof(*rs->cand));
 	for (which = 0; which < PREFILTER_SUBJECTS; which++) {
 		if (!rs->has_covered[which])
@@ -843,6 +850,12 @@ rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 		return true;
 	}
 	return false;
+}
+
+bool
+rules_line_valid(const struct ruleset *rs)
+{
+	return rs->raw_valid;
 }
 
 void

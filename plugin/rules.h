@@ -78,6 +78,7 @@ struct ruleset {
 	 * by enum rule_match_on (json: no cache). */
 	struct buf repaired[3];
 	bool checked[2];
+	bool raw_valid;            /* this line's raw text is valid UTF-8 */
 	const char *subj[2];
 	size_t subjn[2];
 	/* The prefilter and, per line, the rules it leaves as candidates. */
@@ -129,6 +130,8 @@ bool rules_next(struct ruleset *rs, const struct event *ev,
  * an enum prefilter_engine. Until then every rule is tried.
  */
 void rules_prefilter(struct ruleset *rs, int engine);
+/* After rules_next on a line: was its raw text valid UTF-8? */
+bool rules_line_valid(const struct ruleset *rs);
 /* Print every rule key with its help (for --help-config). */
 void rules_print_help(FILE *fp);
 /* True if key is a rule key (for [defaults] checks). */
