@@ -295,6 +295,7 @@ pipeline_stats_json(const struct pipeline *p, struct buf *out)
 	}
 	gen_num(g, "truncated", p->stats.truncated);
 	gen_num(g, "nul_bytes", p->stats.nul_bytes);
+	gen_num(g, "invalid_utf8", p->stats.invalid_utf8);
 	gen_num(g, "json_errors", p->stats.json_errors);
 	gen_num(g, "regex_limit", p->rules->limit_errors);
 	yajl_gen_string(g, (const unsigned char *)"rules", 5);

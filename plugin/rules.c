@@ -731,6 +731,14 @@ rules_program_ok(const struct rule *rule, const struct event *ev)
  * The message or raw line as valid UTF-8, once a line: PCRE2 and the
  * prefilter both need it valid (no PCRE2_MATCH_INVALID_UTF, see above).
  */
+static bool
+rules_msg_in_raw(const struct event *ev)
+{
+	return ev->msg.p != NULL && ev->raw.p != NULL &&
+	    ev->msg.p >= ev->raw.p && ev->msg.p + ev->msg.n <= ev->raw.p +
+	    ev->raw.n;
+}
+
 static void
 rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
     const char **s, size_t *n)
@@ -741,12 +749,16 @@ rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
 		rs->checked[which] = true;
 		rs->subj[which] = sl->p != NULL ? sl->p : "";
 		rs->subjn[which] = sl->n;
-		/* A message that is a piece of a valid raw line (a plain
-		 * line's text after its header) is valid too. */
-		if (which == MATCH_RAW ? !rs->raw_valid :
-		    !(rs->raw_valid && sl->p != NULL && ev->raw.p != NULL &&
-		    sl->p >= ev->raw.p && sl->p + sl->n <= ev->raw.p + ev->raw.n) &&
+		/* A message that is a piece of a raw line checked valid (a
+		 * plain line's text after its header) is valid too. */
+		if (which == MATCH_RAW && rs->raw_state == 0)
+			rs->raw_state = utf8_valid(rs->subj[which],
+			    rs->subjn[which]) ? 1 : 2;
+		if (which == MATCH_RAW ? rs->raw_state == 2 :
+		    !(rs->raw_state == 1 && rules_msg_in_raw(ev)) &&
 		    !utf8_valid(rs->subj[which], rs->subjn[which])) {
+			if (which == MATCH_MESSAGE)
+				rs->msg_invalid = true;
 			struct buf *b = &rs->repaired[which];
 
 			buf_reset(b);
@@ -760,7 +772,13 @@ rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
 	*n = rs->subjn[which];
 }
 
-/* A new line: forget the last one's subjects, scan this one. */
+/*
+ * A new line: forget the last one's subjects, scan this one. Each byte
+ * is checked for UTF-8 once: a plain line's message is part of its raw
+ * line, so checking the raw line covers both; a JSON line's message is
+ * decoded elsewhere and checked on its own (the raw JSON only if a rule
+ * matches it).
+ */
 static void
 rules_line_start(struct ruleset *rs, const struct event *ev)
 {
@@ -769,14 +787,18 @@ rules_line_start(struct ruleset *rs, const struct event *ev)
 	int which;
 
 	rs->checked[0] = rs->checked[1] = false;
-	rs->raw_valid = utf8_valid(ev->raw.p != NULL ? ev->raw.p : "",
-	    ev->raw.n);
+	rs->msg_invalid = false;
+	rs->raw_state = 0;
+	if (rules_msg_in_raw(ev))
+		rs->raw_state = utf8_valid(ev->raw.p, ev->raw.n) ? 1 : 2;
 	memcpy(rs->cand, prefilter_always(rs->pf), w * sizeof(*rs->cand));
 	for (which = 0; which < PREFILTER_SUBJECTS; which++) {
-		if (!rs->has_covered[which])
+		/* The message always: the statistics want its check. */
+		if (!rs->has_covered[which] && which != MATCH_MESSAGE)
 			continue;
 		rules_line_subject(rs, ev, which, &s, &n);
-		prefilter_scan(rs->pf, which, s, n, rs->cand);
+		if (rs->has_covered[which])
+			prefilter_scan(rs->pf, which, s, n, rs->cand);
 	}
 }
 
@@ -855,7 +877,7 @@ rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 bool
 rules_line_valid(const struct ruleset *rs)
 {
-	return rs->raw_valid;
+	return rs->raw_state != 2 && !rs->msg_invalid;
 }
 
 void

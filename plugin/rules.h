@@ -78,7 +78,8 @@ struct ruleset {
 	 * by enum rule_match_on (json: no cache). */
 	struct buf repaired[3];
 	bool checked[2];
-	bool raw_valid;            /* this line's raw text is valid UTF-8 */
+	int raw_state;             /* raw line's UTF-8: 0 unchecked, 1 ok, 2 bad */
+	bool msg_invalid;          /* the message had invalid UTF-8 */
 	const char *subj[2];
 	size_t subjn[2];
 	/* The prefilter and, per line, the rules it leaves as candidates. */
@@ -130,7 +131,8 @@ bool rules_next(struct ruleset *rs, const struct event *ev,
  * an enum prefilter_engine. Until then every rule is tried.
  */
 void rules_prefilter(struct ruleset *rs, int engine);
-/* After rules_next on a line: was its raw text valid UTF-8? */
+/* After rules_next on a line: was its text valid UTF-8 (the raw line,
+ * or for JSON input the message; see rules_line_start)? */
 bool rules_line_valid(const struct ruleset *rs);
 /* Print every rule key with its help (for --help-config). */
 void rules_print_help(FILE *fp);
