@@ -279,10 +279,10 @@ sender_limit(const struct sender *s)
  * Walk the spool oldest first and start what may go: due, not held back,
  * and the oldest request of its key (an older one, even in flight or
  * locked by another instance, holds the key). Stops when the slots are
- * full. With start false only answers whether something could start.
+ * full.
  */
-static bool
-sender_start_due(struct sender *s, bool start)
+static void
+sender_start_due(struct sender *s)
 {
 	struct spool *sp = s->sp;
 	struct sender_slot *sl;
@@ -297,11 +297,11 @@ sender_start_due(struct sender *s, bool start)
 	s->wake_ms = 0;
 	if (s->no_start || now < s->hold_until_ms ||
 	    s->nactive >= sender_limit(s))
-		return false;
+		return;
 	/* Before a request we just spooled goes out, learn what other
 	 * running instances spooled: an older request of its key may be
 	 * there. Alone, we know every file we have not sent. */
-	if (start && sp->put_since_scan && spool_others_alive(sp))
+	if (sp->put_since_scan && spool_others_alive(sp))
 		spool_scan(sp, false);
 	sender_keys_reset(s, sp->n);
 	while (i < sp->n && s->nactive < sender_limit(s)) {
@@ -326,8 +326,6 @@ sender_start_due(struct sender *s, bool start)
 			i++;
 			continue;
 		}
-		if (!start)
-			return true;
 		if ((sl = sender_free_slot(s)) == NULL)
 			break;
 		n = sp->n;
@@ -339,7 +337,7 @@ sender_start_due(struct sender *s, bool start)
 				spool_release(sp, &sl->claim);
 				if ((e = spool_find(sp, sl->claim.name)) != NULL)
 					e->next_ms = now + 1000;
-				return false;
+				return;
 			}
 			i++;
 		} else if (sp->n == n) {
@@ -351,13 +349,6 @@ sender_start_due(struct sender *s, bool start)
 		}
 		/* else the entry went away; i now names the next one */
 	}
-	return false;
-}
-
-bool
-sender_has_due(struct sender *s)
-{
-	return sender_start_due(s, false);
 }
 
 static void
@@ -482,7 +473,7 @@ sender_step(struct sender *s)
 		curl_multi_perform(s->multi, &running);
 		finished = sender_collect(s);
 		before = s->nactive;
-		sender_start_due(s, true);
+		sender_start_due(s);
 	} while ((finished > 0 || s->nactive != before) && ++rounds < 16);
 }
 

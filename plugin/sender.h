@@ -66,8 +66,6 @@ int sender_wait(struct sender *s, struct pollfd *extra, unsigned nextra,
     int timeout_ms);
 /* Requests in flight. */
 size_t sender_inflight(const struct sender *s);
-/* True if a request could be started now (due, not held back). */
-bool sender_has_due(struct sender *s);
 /*
  * Deliver what is due for at most timeout_ms (shutdown); returns early
  * when nothing is due or *stop becomes non-zero. Requests still in flight
