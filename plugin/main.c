@@ -846,16 +846,8 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 		goto out;
 	}
 	if (details != NULL && !strcmp(details, "-")) {
-		char chunk[8192];
-		ssize_t n;
-
-		while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				fatal("reading details from stdin");
-			buf_append(&dbuf, chunk, (size_t)n);
-		}
+		if (read_all(STDIN_FILENO, &dbuf, SIZE_MAX) < 0)
+			fatal("reading details from stdin");
 		details = dbuf.data ? dbuf.data : "";
 	}
 	if (due != NULL && due[0] == '+') {

@@ -547,28 +547,6 @@ fail:
 	return SPOOL_ERROR;
 }
 
-/* Read up to max bytes of the file at fd into b. */
-static int
-spool_read_fd(int fd, struct buf *b, size_t max)
-{
-	char chunk[16384];
-	ssize_t n;
-
-	buf_reset(b);
-	while (b->len < max) {
-		n = read(fd, chunk, sizeof(chunk) < max - b->len ?
-		    sizeof(chunk) : max - b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		buf_append(b, chunk, (size_t)n);
-	}
-	return 0;
-}
-
 size_t
 spool_scan(struct spool *sp, bool force)
 {
@@ -616,7 +594,7 @@ spool_scan(struct spool *sp, bool force)
 		if ((fd = openat(sp->spoolfd, de->d_name, O_RDONLY |
 		    O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
-		if (fstat(fd, &st) < 0 || spool_read_fd(fd, &c.raw,
+		if (fstat(fd, &st) < 0 || read_all(fd, &c.raw,
 		    SPOOL_HEAD_READ) < 0) {
 			close(fd);
 			continue;
@@ -683,7 +661,7 @@ spool_claim(struct spool *sp, struct spool_entry *e, struct spool_claim *c)
 	buf_init(&c->raw, SPOOL_FILE_MAX);
 	if (a.st_size > SPOOL_FILE_MAX)
 		bad = "file larger than a spool file may be";
-	else if (spool_read_fd(fd, &c->raw, SPOOL_FILE_MAX) < 0)
+	else if (read_all(fd, &c->raw, SPOOL_FILE_MAX) < 0)
 		bad = strerror(errno);
 	else
 		bad = spool_parse(c, false);
@@ -850,7 +828,7 @@ spool_print_head(int dirfd, const char *name, FILE *out)
 	memset(&c, 0, sizeof(c));
 	buf_init(&c.raw, SPOOL_HEAD_READ);
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    spool_read_fd(fd, &c.raw, SPOOL_HEAD_READ) < 0 ||
+	    read_all(fd, &c.raw, SPOOL_HEAD_READ) < 0 ||
 	    spool_parse(&c, true) != NULL)
 		fprintf(out, "  (unreadable)");
 	else
@@ -916,7 +894,7 @@ spool_print_status(struct spool *sp, FILE *out, int64_t now_ms)
 		v = NULL;
 		if ((fd = openat(sp->failedfd, why, O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC)) >= 0) {
-			if (spool_read_fd(fd, &b, b.cap) == 0 && b.data != NULL)
+			if (read_all(fd, &b, b.cap) == 0 && b.data != NULL)
 				v = yajl_tree_parse(b.data, ebuf, sizeof(ebuf));
 			close(fd);
 		}

@@ -93,6 +93,29 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int
+read_all(int fd, struct buf *b, size_t max)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	buf_reset(b);
+	while (b->len < max) {
+		n = read(fd, chunk, sizeof(chunk) < max - b->len ?
+		    sizeof(chunk) : max - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		/* Past b's cap the data is dropped, but reading goes on:
+		 * max decides where it stops. */
+		buf_append(b, chunk, (size_t)n);
+	}
+	return 0;
+}
+
 /* buf */
 
 void

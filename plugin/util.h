@@ -21,6 +21,13 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Write all of p, retrying on EINTR and short writes; -1 with errno. */
 int write_all(int fd, const void *p, size_t n);
+struct buf;
+/*
+ * Replace b's contents with what fd gives until EOF or max bytes
+ * (SIZE_MAX: until EOF; b's own cap still bounds what is kept). Retries
+ * on EINTR; -1 with errno on a read error.
+ */
+int read_all(int fd, struct buf *b, size_t max);
 
 /*
  * A growable byte buffer with a cap fixed at creation (curl's dynbuf):
