@@ -721,16 +721,6 @@ rules_program_ok(const struct rule *rule, const struct event *ev)
 	return false;
 }
 
-/*
- * The subject as valid UTF-8. Most lines are, and are used as they are;
- * a line with invalid sequences is matched as a copy with U+FFFD in their
- * place, so captures and templates see the same text. The check is done
- * once per line per subject (m->rule is NULL on a line's first call).
- */
-/*
- * The message or raw line as valid UTF-8, once a line: PCRE2 and the
- * prefilter both need it valid (no PCRE2_MATCH_INVALID_UTF, see above).
- */
 static bool
 rules_msg_in_raw(const struct event *ev)
 {
@@ -739,26 +729,37 @@ rules_msg_in_raw(const struct event *ev)
 	    ev->raw.n;
 }
 
+/*
+ * The message or raw line as valid UTF-8, once a line: PCRE2 and the
+ * prefilter both need it valid (no PCRE2_MATCH_INVALID_UTF, see above).
+ * Most lines are, and are used as they are; a line with invalid
+ * sequences is matched as a copy with U+FFFD in their place, so captures
+ * and templates see the same text.
+ */
 static void
 rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
     const char **s, size_t *n)
 {
 	const struct slice *sl = which == MATCH_RAW ? &ev->raw : &ev->msg;
+	bool valid;
 
 	if (!rs->checked[which]) {
 		rs->checked[which] = true;
 		rs->subj[which] = sl->p != NULL ? sl->p : "";
 		rs->subjn[which] = sl->n;
-		/* A message that is a piece of a raw line checked valid (a
-		 * plain line's text after its header) is valid too. */
-		if (which == MATCH_RAW && rs->raw_state == 0)
-			rs->raw_state = utf8_valid(rs->subj[which],
-			    rs->subjn[which]) ? 1 : 2;
-		if (which == MATCH_RAW ? rs->raw_state == 2 :
-		    !(rs->raw_state == 1 && rules_msg_in_raw(ev)) &&
-		    !utf8_valid(rs->subj[which], rs->subjn[which])) {
-			if (which == MATCH_MESSAGE)
-				rs->msg_invalid = true;
+		if (which == MATCH_RAW) {
+			if (rs->raw_state == 0)
+				rs->raw_state = utf8_valid(rs->subj[which],
+				    rs->subjn[which]) ? 1 : 2;
+			valid = rs->raw_state == 1;
+		} else {
+			/* A piece of a raw line checked valid (a plain
+			 * line's text after its header) is valid too. */
+			valid = (rs->raw_state == 1 && rules_msg_in_raw(ev)) ||
+			    utf8_valid(rs->subj[which], rs->subjn[which]);
+			rs->msg_invalid = !valid;
+		}
+		if (!valid) {
 			struct buf *b = &rs->repaired[which];
 
 			buf_reset(b);
