@@ -25,6 +25,7 @@ enum conf_type {
 	CT_BODY,
 	CT_RATE,
 	CT_FORMAT,
+	CT_CLOCK,
 };
 
 struct conf_option {
@@ -65,6 +66,8 @@ static const struct conf_option conf_options[] = {
 	  "body field carrying the stable reference that identifies duplicates" },
 	{ "kapture", "allow_insecure_http", CT_BOOL, "no", OFF(allow_insecure_http), 0,
 	  "allow http:// URLs to hosts other than loopback" },
+	{ "kapture", "comment_sub_status", CT_STRING, "P", OFF(comment_sub_status), 0,
+	  "sub_status sent with on_repeat = comment (the Update API requires one; P = pending)" },
 	{ "spool", "dir", CT_PATH, "/var/lib/omkapture", OFF(spool_dir), 0,
 	  "spool directory: spool/, failed/ and state live here" },
 	{ "spool", "max", CT_INT, "10000", OFF(spool_max), 0,
@@ -75,6 +78,8 @@ static const struct conf_option conf_options[] = {
 	  "at EOF or SIGTERM, deliver what is due for at most this long, then exit leaving the rest spooled" },
 	{ "limits", "max_tickets", CT_RATE, "0", OFF(max_tickets), OFF(max_tickets_period),
 	  "storm guard across all rules, N/DURATION (e.g. 60/1h); 0 = off" },
+	{ "limits", "storm_quiet", CT_DURATION, "5m", OFF(storm_quiet), 0,
+	  "the storm is over once no ticket was held back for this long: then one summary ticket lists what was" },
 	{ "limits", "title_max", CT_INT, "255", OFF(title_max), 0,
 	  "longest title in characters; longer ones are cut with a marker" },
 	{ "limits", "details_max", CT_SIZE, "64k", OFF(details_max), 0,
@@ -83,6 +88,12 @@ static const struct conf_option conf_options[] = {
 	  "longest email_id, due_date or field.* value in bytes" },
 	{ "limits", "match_limit", CT_INT, "1000000", OFF(match_limit), 0,
 	  "PCRE2 match limit: a regex that needs more steps on a line does not match it (with a warning)" },
+	{ "dedup", "clock", CT_CLOCK, "arrival", OFF(clock_event), 0,
+	  "arrival: a line's time is when it is read | event: its own timestamp, so replaying a log gives the tickets the live run gave" },
+	{ "dedup", "max_keys", CT_INT, "100000", OFF(max_keys), 0,
+	  "most keys (bursts) tracked; the least recently seen is forgotten first, with a warning" },
+	{ "dedup", "state_interval", CT_DURATION, "30s", OFF(state_interval), 0,
+	  "save the dedup state (spool dir/state) this often when it changed, and at exit" },
 	{ "input", "format", CT_FORMAT, "auto", OFF(format), 0,
 	  "auto | plain | rsyslog-json | journal-json (-f overrides)" },
 	{ "input", "max_line", CT_SIZE, "64k", OFF(max_line), 0,
@@ -254,6 +265,14 @@ conf_set(struct conf *c, const struct conf_option *o, const char *value,
 			break;
 		*(enum input_format *)(base + o->offset) = f;
 		return true;
+	case CT_CLOCK:
+		if (!strcmp(value, "arrival"))
+			*(bool *)(base + o->offset) = false;
+		else if (!strcmp(value, "event"))
+			*(bool *)(base + o->offset) = true;
+		else
+			break;
+		return true;
 	}
 	if (d != NULL) {
 		static const char *const expect[] = {
@@ -264,6 +283,7 @@ conf_set(struct conf *c, const struct conf_option *o, const char *value,
 			[CT_BOOL] = "yes or no", [CT_BODY] = "array or object",
 			[CT_RATE] = "N/DURATION like 60/1h, or 0",
 			[CT_FORMAT] = "auto, plain, rsyslog-json or journal-json",
+			[CT_CLOCK] = "arrival or event",
 		};
 		diag_error(d, file, line, "[%s] %s: bad value \"%s\": expected %s%s",
 		    o->section, o->key, value, expect[o->type],
@@ -349,7 +369,7 @@ struct conf_load_state {
 };
 
 static const char *const conf_sections[] = {
-	"kapture", "spool", "limits", "input", "defaults", "rules",
+	"kapture", "spool", "limits", "dedup", "input", "defaults", "rules",
 };
 
 static void

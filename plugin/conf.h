@@ -43,6 +43,7 @@ struct conf {
 	int64_t auth_retry;      /* seconds */
 	char *ref_field;
 	bool allow_insecure_http;
+	char *comment_sub_status; /* on_repeat = comment: sub_status sent */
 
 	/* [spool] */
 	char *spool_dir;
@@ -53,10 +54,16 @@ struct conf {
 	/* [limits] */
 	int64_t max_tickets;        /* 0: no storm guard */
 	int64_t max_tickets_period; /* seconds */
+	int64_t storm_quiet;        /* seconds without a held ticket */
 	int64_t title_max;          /* characters */
 	int64_t details_max;        /* bytes */
 	int64_t field_max;          /* bytes */
 	int64_t match_limit;
+
+	/* [dedup] */
+	bool clock_event;           /* event time, not arrival time */
+	int64_t max_keys;
+	int64_t state_interval;     /* seconds between state saves */
 
 	/* [input] */
 	enum input_format format;
@@ -71,7 +78,7 @@ struct conf {
 	size_t nrule_paths;
 
 	/* Line of each option in the file (0: not set), by table index. */
-	int opt_line[32];
+	int opt_line[64];
 
 	/* The API token, loaded by conf_load_token; never printed. */
 	char *token;

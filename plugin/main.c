@@ -425,6 +425,22 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o,
 	log_info("reloaded: %zu rules", rt->rules->n);
 }
 
+/* The sender finished an attempt: dedup learns the ticket's id. */
+static void
+run_delivered(void *arg, const struct spool_claim *c,
+    const struct kapture_result *r)
+{
+	if (r->outcome == KAPTURE_DONE || r->outcome == KAPTURE_FAIL)
+		pipeline_delivered(arg, c->rule, c->key, c->ref, c->kind,
+		    c->ticket_ref, r->outcome == KAPTURE_DONE, r->ticket_id);
+}
+
+static const char *
+run_resolve(void *arg, const char *ref)
+{
+	return pipeline_ticket_id(arg, ref);
+}
+
 /*
  * The one event loop shared by run, --omprog, --dry-run and --test: read
  * stdin, handle each line, and (when sending) let the sender start and
@@ -452,6 +468,11 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	long n;
 
 	pipeline_init(&p, rt->conf, rt->rules, rt->sink, rt->conf->format);
+	if (dl->sender != NULL) {
+		pipeline_use_state(&p, dl->spool);
+		sender_on_result(dl->sender, run_delivered, &p);
+		sender_on_resolve(dl->sender, run_resolve, &p);
+	}
 	reader_init(&rd, STDIN_FILENO, (size_t)rt->conf->max_line);
 	buf_init(&held, (size_t)rt->conf->max_line + 1);
 	if (o->omprog && omprog_reply(NULL) < 0)
@@ -507,6 +528,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 				    "be spooled", why);
 			}
 		}
+		pipeline_tick(&p);
 		if (dl->sender != NULL)
 			sender_step(dl->sender);
 		if (got_term || (rd.eof && !more && !holding))
@@ -561,11 +583,15 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	if (dl->sender != NULL) {
 		sender_drain(dl->sender, rt->conf->shutdown_timeout * 1000,
 		    &got_term_again);
+		/* After the drain: it may have learnt ticket ids. */
+		pipeline_finish(&p);
 		if (dl->spool->n > 0)
 			log_info("exiting with %zu request%s in the spool %s; "
 			    "they are sent at the next start", dl->spool->n,
 			    dl->spool->n == 1 ? "" : "s", dl->spool->dir);
 	}
+	if (o->mode == MODE_DRYRUN)
+		pipeline_finish(&p);
 	if (o->mode == MODE_TEST)
 		print_test_summary(&p, o->json);
 	else if (log_level() >= LOG_LEVEL_DEBUG || p.stats.truncated ||
@@ -609,10 +635,12 @@ struct ticket_wait {
 };
 
 static void
-ticket_result(void *arg, const char *name, const struct kapture_result *r)
+ticket_result(void *arg, const struct spool_claim *c,
+    const struct kapture_result *r)
 {
 	struct ticket_wait *tw = arg;
 
+	(void)c;
 	tw->have = true;
 	tw->r = *r;
 }
@@ -895,10 +923,15 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 	kapture_body(&body, c->body_object, &t, (size_t)c->field_max);
 	if (dry) {
 		struct sink *s = sink_dryrun_new(STDOUT_FILENO);
-		struct sink_req req = { "ticket", "ticket", ref, c->url,
-		    body.data, body.len };
+		struct sink_req req;
 		char w[256];
 
+		memset(&req, 0, sizeof(req));
+		req.rule = req.key = "ticket";
+		req.ref = ref;
+		req.url = c->url;
+		req.body = body.data;
+		req.len = body.len;
 		rc = s->submit(s, &req, w, sizeof(w)) == 0 ? EXIT_OK :
 		    EXIT_RUNTIME;
 		sink_free(s);

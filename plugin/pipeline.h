@@ -14,15 +14,18 @@
 #include "input.h"
 #include "rules.h"
 #include "sink.h"
+#include "spool.h"
 #include "util.h"
 
 struct pipeline_stats {
 	unsigned long lines;
 	unsigned long matched;      /* lines at least one rule matched */
-	unsigned long tickets;      /* requests the sink accepted */
-	unsigned long suppressed;   /* matches a ticket already covers */
-	unsigned long pending;      /* matches below their threshold */
+	unsigned long tickets;      /* ticket requests the sink accepted */
 	unsigned long ticket_errors;/* requests the sink did not accept */
+	unsigned long comments;     /* on_repeat = comment requests */
+	unsigned long repeat_tickets;/* on_repeat = ticket summaries */
+	unsigned long storm_summaries;
+	unsigned long action_errors;/* on_repeat/summary requests to retry */
 	unsigned long truncated;    /* lines cut at max_line */
 	unsigned long invalid_utf8; /* lines with invalid UTF-8 */
 	unsigned long nul_bytes;    /* lines with NUL bytes */
@@ -34,12 +37,21 @@ struct pipeline {
 	struct ruleset *rules;
 	struct sink *sink;          /* NULL: match only (--test) */
 	struct dedup *dedup;        /* owned; survives reloads */
+	struct spool *state_spool;  /* where the state file lives; NULL: none */
 	enum input_format format;
 	struct event ev;
+	struct event ev2;           /* a kept line, decoded again (on_repeat) */
 	struct pipeline_stats stats;
 
+	/* clock = event: the newest event time seen, and the arrival time
+	 * of the last line that carried one (the clock runs on from it). */
+	time_t event_clock, event_at;
+	time_t last_sweep;
+	int64_t last_full_sweep_ms, last_save_ms;
+	struct log_ratelimit action_rl;
+
 	/* Reused for every ticket: no allocation per line once warm. */
-	struct buf title, details, email, due, key, body;
+	struct buf title, details, email, due, key, body, text;
 };
 
 /* The pipeline borrows c, rs and s; they must outlive it. */
@@ -50,6 +62,29 @@ void pipeline_free(struct pipeline *p);
  * are kept, so a reload never re-opens tickets for ongoing bursts. */
 void pipeline_swap(struct pipeline *p, const struct conf *c,
     struct ruleset *rs, struct sink *s);
+/*
+ * Keep dedup state in sp's directory: load it now (a damaged file is
+ * moved aside), save it every state_interval and at pipeline_finish.
+ */
+void pipeline_use_state(struct pipeline *p, struct spool *sp);
+/*
+ * Between lines (call at least once a second): end bursts that are
+ * over, send their on_repeat actions, the storm summary when a storm has
+ * passed, and save the state when due.
+ */
+void pipeline_tick(struct pipeline *p);
+/* At exit: what pipeline_tick does, and save the state now. */
+void pipeline_finish(struct pipeline *p);
+/* The pipeline's clock: arrival time, or with clock = event the newest
+ * event time, running on at wall speed since that line came. */
+time_t pipeline_clock(const struct pipeline *p);
+/* The sender created a ticket or added a comment (sender_result_fn). */
+void pipeline_delivered(struct pipeline *p, const char *rule,
+    const char *key, const char *ref, const char *kind,
+    const char *ticket_ref, bool done, const char *ticket_id);
+/* The id of the ticket with reference ref, if known (sender_resolve_fn). */
+const char *pipeline_ticket_id(struct pipeline *p, const char *ref);
+
 /*
  * Handle one line (no LF). truncated says it was cut at max_line.
  * Returns 0 when the line is fully handled, -1 when a ticket could not

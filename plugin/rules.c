@@ -824,10 +824,68 @@ rules_next_cand(const struct ruleset *rs, size_t i)
 	}
 }
 
+/* The text rule sees in ev, then its regex and ignore: true on a match
+ * (captures in rs->md). */
+static bool
+rules_try(struct ruleset *rs, const struct rule *rule, const struct event *ev,
+    const char **sp, size_t *np)
+{
+	const struct slice *js;
+	const char *s;
+	size_t n;
+
+	if (rule->match_on == MATCH_JSON) {
+		js = input_json_field(ev, rule->json_field,
+		    strlen(rule->json_field));
+		if (js == NULL)
+			return false;
+		s = js->p ? js->p : "";
+		n = js->n;
+		if (!utf8_valid(s, n)) {
+			buf_reset(&rs->repaired[2]);
+			utf8_append_repaired(&rs->repaired[2], s, n);
+			s = rs->repaired[2].data ? rs->repaired[2].data : "";
+			n = rs->repaired[2].len;
+		}
+	} else {
+		rules_line_subject(rs, ev, (int)rule->match_on, &s, &n);
+	}
+	if (rules_exec(rs, rule, rule->re, rs->md, s, n) != 1)
+		return false;
+	/* Own match data, so the main regex keeps its captures. */
+	if (rule->ignore != NULL &&
+	    rules_exec(rs, rule, rule->ignore, rs->md_ignore, s, n) == 1)
+		return false;
+	*sp = s;
+	*np = n;
+	return true;
+}
+
+bool
+rules_match_rule(struct ruleset *rs, const struct rule *rule,
+    const struct event *ev, struct rules_match *m)
+{
+	const char *s;
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	if (rs->pf == NULL)
+		rules_prefilter(rs, PREFILTER_NAIVE);
+	rules_line_start(rs, ev);
+	if (rule->re == NULL || !rules_try(rs, rule, ev, &s, &n))
+		return false;
+	m->rule = rule;
+	m->subject = s;
+	m->subject_len = n;
+	m->ovector = pcre2_get_ovector_pointer(rs->md);
+	m->ovcount = pcre2_get_ovector_count(rs->md);
+	m->next = rs->n;
+	return true;
+}
+
 bool
 rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 {
-	const struct slice *js;
 	struct rule *rule;
 	const char *s;
 	size_t n;
@@ -840,28 +898,7 @@ rules_next(struct ruleset *rs, const struct event *ev, struct rules_match *m)
 		rule = &rs->v[m->next];
 		if (rule->re == NULL || !rules_program_ok(rule, ev))
 			continue;
-		if (rule->match_on == MATCH_JSON) {
-			js = input_json_field(ev, rule->json_field,
-			    strlen(rule->json_field));
-			if (js == NULL)
-				continue;
-			s = js->p ? js->p : "";
-			n = js->n;
-			if (!utf8_valid(s, n)) {
-				buf_reset(&rs->repaired[2]);
-				utf8_append_repaired(&rs->repaired[2], s, n);
-				s = rs->repaired[2].data ? rs->repaired[2].data :
-				    "";
-				n = rs->repaired[2].len;
-			}
-		} else {
-			rules_line_subject(rs, ev, (int)rule->match_on, &s, &n);
-		}
-		if (rules_exec(rs, rule, rule->re, rs->md, s, n) != 1)
-			continue;
-		/* Own match data, so the main regex keeps its captures. */
-		if (rule->ignore != NULL &&
-		    rules_exec(rs, rule, rule->ignore, rs->md_ignore, s, n) == 1)
+		if (!rules_try(rs, rule, ev, &s, &n))
 			continue;
 		rule->hits++;
 		m->rule = rule;

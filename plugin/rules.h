@@ -127,6 +127,14 @@ bool rules_next(struct ruleset *rs, const struct event *ev,
     struct rules_match *m);
 
 /*
+ * Match one rule against ev, whatever the prefilter says (no hit
+ * counted): on_repeat renders a rule's templates against a kept line.
+ * Starts a new line: do not mix with a rules_next walk in progress.
+ */
+bool rules_match_rule(struct ruleset *rs, const struct rule *rule,
+    const struct event *ev, struct rules_match *m);
+
+/*
  * Build the prefilter for the loaded rules (after rules_load). engine is
  * an enum prefilter_engine. Until then every rule is tried.
  */

@@ -23,6 +23,7 @@ struct sender_slot {
 	struct curl_slist *headers;
 	struct spool_claim claim;
 	struct buf resp;
+	struct buf post;           /* the body, when a ticket id was filled in */
 	bool active;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -51,6 +52,8 @@ struct sender {
 	char only[SPOOL_NAME_MAX];
 	sender_result_fn on_result;
 	void *on_result_arg;
+	sender_resolve_fn resolve;
+	void *resolve_arg;
 	struct sender_keyset keys;
 	struct sender_stats stats;
 };
@@ -90,6 +93,7 @@ sender_new(const struct conf *c, struct spool *sp)
 	for (i = 0; i < sizeof(s->slot) / sizeof(s->slot[0]); i++) {
 		s->slot[i].claim.fd = -1;
 		buf_init(&s->slot[i].resp, HTTP_MAX_RESPONSE);
+		buf_init(&s->slot[i].post, SPOOL_FILE_MAX + 128);
 	}
 	if ((s->multi = curl_multi_init()) == NULL) {
 		log_warnx("curl_multi_init failed");
@@ -131,6 +135,7 @@ sender_free(struct sender *s)
 		if (sl->easy != NULL)
 			curl_easy_cleanup(sl->easy);
 		buf_free(&sl->resp);
+		buf_free(&sl->post);
 	}
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
@@ -155,6 +160,13 @@ void
 sender_only(struct sender *s, const char *name)
 {
 	snprintf(s->only, sizeof(s->only), "%s", name ? name : "");
+}
+
+void
+sender_on_resolve(struct sender *s, sender_resolve_fn fn, void *arg)
+{
+	s->resolve = fn;
+	s->resolve_arg = arg;
 }
 
 void
@@ -241,9 +253,15 @@ sender_slot_start(struct sender *s, struct sender_slot *sl)
 	sl->errbuf[0] = '\0';
 	curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, sl->headers);
 	curl_easy_setopt(sl->easy, CURLOPT_URL, sl->claim.url);
-	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->claim.body);
-	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)sl->claim.len);
+	if (sl->claim.ticket_ref != NULL) {
+		curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->post.data);
+		curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)sl->post.len);
+	} else {
+		curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->claim.body);
+		curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)sl->claim.len);
+	}
 	if (curl_multi_add_handle(s->multi, sl->easy) != CURLM_OK) {
 		http_headers_free(sl->headers);
 		sl->headers = NULL;
@@ -273,6 +291,76 @@ static size_t
 sender_limit(const struct sender *s)
 {
 	return s->streak > 0 || s->auth_hold ? 1 : (size_t)s->conf->concurrency;
+}
+
+/* The first n-byte needle in the hay, or NULL (memmem is not C11). */
+static const char *
+sender_find(const char *hay, size_t len, const char *needle, size_t n)
+{
+	const char *p = hay, *end = hay + len;
+
+	while (n > 0 && (size_t)(end - p) >= n &&
+	    (p = memchr(p, needle[0], (size_t)(end - p) - n + 1)) != NULL) {
+		if (memcmp(p, needle, n) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/* Only characters a ticket id may have go into the body unescaped. */
+static bool
+sender_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n < 64 && strspn(id, "0123456789abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == n;
+}
+
+/*
+ * A comment spooled before its ticket was created names the ticket by
+ * reference: put the id Kapture gave it into the body (sl->post). If the
+ * id is not known (the ticket failed, or another instance sent it) the
+ * comment cannot be sent: it goes to failed/ and false is returned.
+ */
+static bool
+sender_fill_ticket(struct sender *s, struct sender_slot *sl)
+{
+	struct spool_claim *c = &sl->claim;
+	struct kapture_result r;
+	const char *id = NULL, *at;
+	char ph[sizeof(SPOOL_TICKET_PLACEHOLDER) + 80];
+	size_t phn;
+
+	snprintf(ph, sizeof(ph), "\"" SPOOL_TICKET_PLACEHOLDER "%s\"",
+	    c->ticket_ref);
+	phn = strlen(ph);
+	if (s->resolve != NULL)
+		id = s->resolve(s->resolve_arg, c->ticket_ref);
+	at = sender_find(c->body, c->len, ph, phn);
+	if (id != NULL && sender_id_ok(id) && at != NULL) {
+		buf_reset(&sl->post);
+		buf_append(&sl->post, c->body, (size_t)(at - c->body));
+		buf_printf(&sl->post, "\"%s\"", id);
+		buf_append(&sl->post, at + phn,
+		    c->len - (size_t)(at - c->body) - phn);
+		return true;
+	}
+	memset(&r, 0, sizeof(r));
+	r.outcome = KAPTURE_FAIL;
+	snprintf(r.message, sizeof(r.message), "%s", at == NULL ?
+	    "the body does not name its ticket" : id == NULL ?
+	    "the id of its ticket is not known (the ticket failed, or "
+	    "another instance created it)" : "its ticket's id is malformed");
+	log_warnx("rule [%s]: %s for ticket ref %s: %s; moved to "
+	    "%s/failed/%s", c->rule, c->kind ? c->kind : "request",
+	    c->ticket_ref, r.message, s->sp->dir, c->name);
+	if (s->on_result != NULL)
+		s->on_result(s->on_result_arg, c, &r);
+	spool_fail(s->sp, c, 0, r.message, NULL, 0);
+	s->stats.failed++;
+	return false;
 }
 
 /*
@@ -330,6 +418,12 @@ sender_start_due(struct sender *s)
 			break;
 		n = sp->n;
 		rc = spool_claim(sp, e, &sl->claim);
+		if (rc == 1 && sl->claim.ticket_ref != NULL &&
+		    !sender_fill_ticket(s, sl)) {
+			/* Moved to failed/: the entry is gone, i names the
+			 * next one. */
+			continue;
+		}
 		if (rc == 1) {
 			if (!sender_slot_start(s, sl)) {
 				log_warnx("spool %s: cannot start a transfer",
@@ -373,11 +467,19 @@ sender_finish(struct sender *s, struct sender_slot *sl, CURLcode rc)
 		    SENDER_RETRY_AFTER_MAX) * 1000;
 	snprintf(name, sizeof(name), "%s", c->name);
 	kapture_describe(&r, what, sizeof(what));
+	if (s->on_result != NULL)
+		s->on_result(s->on_result_arg, c, &r);
 
 	switch (r.outcome) {
 	case KAPTURE_DONE:
-		log_info("rule [%s]: ticket %s created (ref %s)", c->rule,
-		    r.ticket_id[0] ? r.ticket_id : "(no id)", c->ref);
+		if (c->kind != NULL && !strcmp(c->kind, "comment"))
+			log_info("rule [%s]: comment added to ticket %s (ref "
+			    "%s)", c->rule, r.ticket_id[0] ? r.ticket_id :
+			    "(no id)", c->ref);
+		else
+			log_info("rule [%s]: ticket %s created (ref %s)",
+			    c->rule, r.ticket_id[0] ? r.ticket_id : "(no id)",
+			    c->ref);
 		spool_done(s->sp, c);
 		s->stats.sent++;
 		s->streak = 0;
@@ -425,8 +527,6 @@ sender_finish(struct sender *s, struct sender_slot *sl, CURLcode rc)
 		s->streak = 0;
 		break;
 	}
-	if (s->on_result != NULL)
-		s->on_result(s->on_result_arg, name, &r);
 }
 
 /* Hand every finished transfer to sender_finish; returns how many. */

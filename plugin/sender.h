@@ -36,9 +36,14 @@ struct sender_stats {
 	unsigned long auth_failures; /* attempts refused for the token */
 };
 
-/* Told about every finished attempt (the ticket command waits on one). */
-typedef void (*sender_result_fn)(void *arg, const char *name,
+/*
+ * Told about every finished attempt, before the request leaves the spool
+ * (the ticket command waits on one; the pipeline learns ticket ids).
+ */
+typedef void (*sender_result_fn)(void *arg, const struct spool_claim *c,
     const struct kapture_result *r);
+/* The id of the ticket with this reference, or NULL if not known. */
+typedef const char *(*sender_resolve_fn)(void *arg, const char *ref);
 
 /*
  * A sender for sp, configured by c (both borrowed; c may be replaced with
@@ -53,6 +58,9 @@ void sender_reconfigure(struct sender *s, const struct conf *c);
  * else in the spool holds it back. */
 void sender_only(struct sender *s, const char *name);
 void sender_on_result(struct sender *s, sender_result_fn fn, void *arg);
+/* For requests with a ticket-ref (a comment spooled before its ticket
+ * was created): where the ticket's id comes from. */
+void sender_on_resolve(struct sender *s, sender_resolve_fn fn, void *arg);
 
 /* Finish what completed, start what is due. Never blocks. */
 void sender_step(struct sender *s);

@@ -39,6 +39,11 @@ sink_dryrun_submit(struct sink *s, const struct sink_req *r, char *why,
 	yajl_gen_string(g, (const unsigned char *)r->rule, strlen(r->rule));
 	yajl_gen_string(g, (const unsigned char *)"key", 3);
 	yajl_gen_string(g, (const unsigned char *)r->key, strlen(r->key));
+	if (r->kind != NULL) {
+		yajl_gen_string(g, (const unsigned char *)"kind", 4);
+		yajl_gen_string(g, (const unsigned char *)r->kind,
+		    strlen(r->kind));
+	}
 	yajl_gen_get_buf(g, &p, &n);
 	buf_reset(&d->line);
 	buf_append(&d->line, p, n);
@@ -88,17 +93,25 @@ sink_spool_submit(struct sink *s, const struct sink_req *r, char *why,
 {
 	struct sink_spool *k = (struct sink_spool *)s;
 	char name[SPOOL_NAME_MAX];
-
+	struct spool_req q;
 	int rc;
 
-	rc = spool_put(k->sp, r->url, r->rule, r->key, r->ref, r->body, r->len,
-	    0, name, why, whylen);
+	memset(&q, 0, sizeof(q));
+	q.url = r->url;
+	q.rule = r->rule;
+	q.key = r->key;
+	q.ref = r->ref;
+	q.kind = r->kind;
+	q.ticket_ref = r->ticket_ref;
+	q.body = r->body;
+	q.len = r->len;
+	rc = spool_put_req(k->sp, &q, 0, name, why, whylen);
 	if (rc == SPOOL_FULL && k->keep_over_cap) {
 		char full[512];
 
 		snprintf(full, sizeof(full), "%s", why);
-		if (spool_put(k->sp, r->url, r->rule, r->key, r->ref, r->body,
-		    r->len, SPOOL_OVER_CAP, name, why, whylen) == SPOOL_OK) {
+		if (spool_put_req(k->sp, &q, SPOOL_OVER_CAP, name, why,
+		    whylen) == SPOOL_OK) {
 			snprintf(why, whylen, "%s; this alert is kept (%s), "
 			    "slow down", full, name);
 			s->accepted++;

@@ -21,6 +21,8 @@ struct sink_req {
 	const char *key;
 	const char *ref;
 	const char *url;
+	const char *kind;        /* NULL: a ticket; "comment": Update Ticket */
+	const char *ticket_ref;  /* the body names its ticket by reference */
 	const char *body;
 	size_t len;
 };
@@ -35,7 +37,8 @@ struct sink {
 	unsigned long rejected;
 };
 
-/* Prints {"rule":..,"key":..,"request":<body>} lines on fd. */
+/* Prints {"rule":..,"key":..,"request":<body>} lines on fd (with
+ * "kind":"comment" after "key" for an Update Ticket request). */
 struct sink *sink_dryrun_new(int fd);
 /*
  * Writes it to the spool (fsync'd) before saying "accepted". At the

@@ -113,6 +113,7 @@ spool_parse(struct spool_claim *c, bool head_only)
 	char *p = c->raw.data, *end = p + c->raw.len, *nl, *sp;
 
 	c->url = c->rule = c->key = c->ref = c->body = NULL;
+	c->kind = c->ticket_ref = NULL;
 	c->len = 0;
 	if (c->raw.len < sizeof(SPOOL_MAGIC) - 1 ||
 	    memcmp(p, SPOOL_MAGIC, sizeof(SPOOL_MAGIC) - 1) != 0)
@@ -136,6 +137,10 @@ spool_parse(struct spool_claim *c, bool head_only)
 				c->key = sp;
 			else if (!strcmp(p, "ref"))
 				c->ref = sp;
+			else if (!strcmp(p, "kind"))
+				c->kind = sp;
+			else if (!strcmp(p, "ticket-ref"))
+				c->ticket_ref = sp;
 			/* Unknown header lines are for newer versions. */
 		}
 		p = nl + 1;
@@ -145,6 +150,8 @@ spool_parse(struct spool_claim *c, bool head_only)
 		return "header lacks url, rule, key or ref";
 	spool_unescape(c->rule);
 	spool_unescape(c->key);
+	if (c->ticket_ref != NULL)
+		spool_unescape(c->ticket_ref);
 	c->body = p;
 	c->len = (size_t)(end - p);
 	if (!head_only && c->len == 0)
@@ -477,10 +484,27 @@ spool_put(struct spool *sp, const char *url, const char *rule,
     const char *key, const char *ref, const char *body, size_t len,
     unsigned flags, char name[SPOOL_NAME_MAX], char *why, size_t whylen)
 {
+	struct spool_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	r.rule = rule;
+	r.key = key;
+	r.ref = ref;
+	r.body = body;
+	r.len = len;
+	return spool_put_req(sp, &r, flags, name, why, whylen);
+}
+
+int
+spool_put_req(struct spool *sp, const struct spool_req *r, unsigned flags,
+    char name[SPOOL_NAME_MAX], char *why, size_t whylen)
+{
 	struct buf b;
 	char tmp[64], nm[SPOOL_NAME_MAX];
 	int64_t ms, mul = (flags & SPOOL_OVER_CAP) ? 2 : 1;
 	int err = 0, tries;
+	size_t len = r->len;
 
 	if (sp->max > 0 && (int64_t)sp->n >= sp->max * mul) {
 		snprintf(why, whylen, "spool full: %zu requests waiting in %s "
@@ -489,15 +513,23 @@ spool_put(struct spool *sp, const char *url, const char *rule,
 	}
 	buf_init(&b, SPOOL_FILE_MAX);
 	buf_appends(&b, SPOOL_MAGIC "url ");
-	spool_escape(&b, url);
+	spool_escape(&b, r->url);
 	buf_appends(&b, "\nrule ");
-	spool_escape(&b, rule);
+	spool_escape(&b, r->rule);
 	buf_appends(&b, "\nkey ");
-	spool_escape(&b, key);
+	spool_escape(&b, r->key);
 	buf_appends(&b, "\nref ");
-	spool_escape(&b, ref);
+	spool_escape(&b, r->ref);
+	if (r->kind != NULL) {
+		buf_appends(&b, "\nkind ");
+		spool_escape(&b, r->kind);
+	}
+	if (r->ticket_ref != NULL) {
+		buf_appends(&b, "\nticket-ref ");
+		spool_escape(&b, r->ticket_ref);
+	}
 	buf_appends(&b, "\n\n");
-	buf_append(&b, body, len);
+	buf_append(&b, r->body, len);
 	if (b.truncated) {
 		snprintf(why, whylen, "request of %zu bytes is larger than a "
 		    "spool file may be (%d)", len, SPOOL_FILE_MAX);
@@ -534,7 +566,7 @@ spool_put(struct spool *sp, const char *url, const char *rule,
 		unlinkat(sp->spoolfd, nm, 0);
 		goto fail;
 	}
-	spool_insert(sp, nm, spool_keyhash(rule, key), b.len, ms);
+	spool_insert(sp, nm, spool_keyhash(r->rule, r->key), b.len, ms);
 	sp->put_since_scan = true;
 	if (name != NULL)
 		snprintf(name, SPOOL_NAME_MAX, "%s", nm);
@@ -686,6 +718,7 @@ spool_claim_end(struct spool_claim *c)
 		close(c->fd);
 	c->fd = -1;
 	buf_free(&c->raw);
+	c->kind = c->ticket_ref = NULL;
 	c->url = c->rule = c->key = c->ref = c->body = NULL;
 }
 

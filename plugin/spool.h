@@ -19,6 +19,10 @@
  *   rule <rule name>
  *   key <dedup key, escaped>
  *   ref <stable reference>
+ *   [kind comment]            an Update Ticket request (default: a ticket)
+ *   [ticket-ref <reference>]  the body names the ticket as a placeholder,
+ *                             SPOOL_TICKET_PLACEHOLDER + reference, that
+ *                             the sender replaces with the ticket's id
  *   <empty line>
  *   <body>
  * Header values escape '\\' and bytes < 0x20 as \xNN, so any key fits on
@@ -56,6 +60,8 @@ struct spool_claim {
 	char name[SPOOL_NAME_MAX];
 	int fd;
 	char *url, *rule, *key, *ref;
+	char *kind;            /* NULL: a ticket */
+	char *ticket_ref;      /* NULL: none */
 	char *body;
 	size_t len;
 	struct buf raw;        /* the whole file; the strings point into it */
@@ -96,6 +102,24 @@ void spool_set_caps(struct spool *sp, int64_t max, int64_t max_bytes);
 #define SPOOL_FULL (-2)  /* at [spool] max or max_bytes */
 /* spool_put flags: allow up to twice the caps (see sink_spool_new). */
 #define SPOOL_OVER_CAP 0x1
+
+/* A request to spool: see the file format above. */
+struct spool_req {
+	const char *url;
+	const char *rule;
+	const char *key;
+	const char *ref;
+	const char *kind;        /* NULL: a ticket */
+	const char *ticket_ref;  /* NULL: none */
+	const char *body;
+	size_t len;
+};
+
+#define SPOOL_TICKET_PLACEHOLDER "omkapture-ticket-of:"
+
+/* spool_put with every header field. */
+int spool_put_req(struct spool *sp, const struct spool_req *r, unsigned flags,
+    char name[SPOOL_NAME_MAX], char *why, size_t whylen);
 
 /*
  * Write one request durably. Returns SPOOL_OK once it is on disk (fsync'd

@@ -27,11 +27,21 @@ mkrule(const char *name, int64_t n, int64_t window, int64_t suppress,
 	return r;
 }
 
+static struct dedup *
+mkdedup(size_t max_keys)
+{
+	struct dedup_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.max_keys = max_keys;
+	return dedup_new(&c);
+}
+
 static enum dedup_verdict
 hit(struct dedup *d, const struct rule *r, const char *key, time_t t,
     struct dedup_result *res)
 {
-	dedup_match(d, r, key, strlen(key), t, res);
+	dedup_match(d, r, key, strlen(key), t, NULL, 0, res);
 	return res->verdict;
 }
 
@@ -39,7 +49,7 @@ static void
 test_first_match_fires_then_suppresses(void **state)
 {
 	struct rule r = mkrule("disk", 1, 0, 600, 86400);
-	struct dedup *d = dedup_new(100);
+	struct dedup *d = mkdedup(100);
 	struct dedup_result res;
 
 	(void)state;
@@ -67,7 +77,7 @@ static void
 test_same_key_other_rule_is_separate(void **state)
 {
 	struct rule a = mkrule("a", 1, 0, 600, 0), b = mkrule("b", 1, 0, 600, 0);
-	struct dedup *d = dedup_new(100);
+	struct dedup *d = mkdedup(100);
 	struct dedup_result res;
 
 	(void)state;
@@ -81,7 +91,7 @@ static void
 test_threshold_sliding_window(void **state)
 {
 	struct rule r = mkrule("ssh", 3, 60, 600, 0);
-	struct dedup *d = dedup_new(100);
+	struct dedup *d = mkdedup(100);
 	struct dedup_result res;
 
 	(void)state;
@@ -102,7 +112,7 @@ static void
 test_renotify_opens_fresh_ticket(void **state)
 {
 	struct rule r = mkrule("x", 1, 0, 600, 3600);
-	struct dedup *d = dedup_new(100);
+	struct dedup *d = mkdedup(100);
 	struct dedup_result res;
 	time_t t;
 
@@ -122,19 +132,19 @@ test_undo_lets_resend_fire(void **state)
 {
 	struct rule r = mkrule("x", 1, 0, 600, 0);
 	struct rule t3 = mkrule("t", 3, 60, 600, 0);
-	struct dedup *d = dedup_new(100);
+	struct dedup *d = mkdedup(100);
 	struct dedup_result res;
 
 	(void)state;
 	assert_int_equal(hit(d, &r, "k", 0, &res), DEDUP_FIRE);
-	dedup_undo(d, &r, &res);
+	dedup_undo(d, &res);
 	assert_int_equal(hit(d, &r, "k", 1, &res), DEDUP_FIRE);
 	assert_int_equal(hit(d, &r, "k", 2, &res), DEDUP_SUPPRESS);
 
 	hit(d, &t3, "k", 0, &res);
 	hit(d, &t3, "k", 1, &res);
 	assert_int_equal(hit(d, &t3, "k", 2, &res), DEDUP_FIRE);
-	dedup_undo(d, &t3, &res);
+	dedup_undo(d, &res);
 	/* The threshold stays crossed: the re-sent line fires at once. */
 	assert_int_equal(hit(d, &t3, "k", 3, &res), DEDUP_FIRE);
 	dedup_free(d);
@@ -144,7 +154,7 @@ static void
 test_max_keys_evicts_least_recently_seen(void **state)
 {
 	struct rule r = mkrule("x", 1, 0, 600, 0);
-	struct dedup *d = dedup_new(3);
+	struct dedup *d = mkdedup(3);
 	struct dedup_result res;
 
 	(void)state;
@@ -154,7 +164,7 @@ test_max_keys_evicts_least_recently_seen(void **state)
 	hit(d, &r, "a", 4, &res);          /* a is now the most recent */
 	assert_int_equal(hit(d, &r, "d", 5, &res), DEDUP_FIRE);
 	assert_int_equal(dedup_size(d), 3);
-	assert_int_equal(dedup_evicted(d), 1);
+	assert_int_equal(dedup_stats(d)->evicted, 1);
 	/* b was evicted (forgotten), a was kept (still suppressed). */
 	assert_int_equal(hit(d, &r, "a", 6, &res), DEDUP_SUPPRESS);
 	assert_int_equal(hit(d, &r, "b", 6, &res), DEDUP_FIRE);
@@ -165,7 +175,7 @@ static void
 test_prune_expired_before_evicting(void **state)
 {
 	struct rule r = mkrule("x", 1, 0, 10, 0);
-	struct dedup *d = dedup_new(2);
+	struct dedup *d = mkdedup(2);
 	struct dedup_result res;
 
 	(void)state;
@@ -173,7 +183,7 @@ test_prune_expired_before_evicting(void **state)
 	hit(d, &r, "b", 100, &res);
 	/* a's burst ended long ago: pruned, nothing evicted. */
 	hit(d, &r, "c", 105, &res);
-	assert_int_equal(dedup_evicted(d), 0);
+	assert_int_equal(dedup_stats(d)->evicted, 0);
 	assert_int_equal(dedup_size(d), 2);
 	assert_int_equal(hit(d, &r, "b", 106, &res), DEDUP_SUPPRESS);
 	dedup_free(d);
@@ -183,7 +193,7 @@ static void
 test_many_keys_grow_table(void **state)
 {
 	struct rule r = mkrule("x", 1, 0, 600, 0);
-	struct dedup *d = dedup_new(100000);
+	struct dedup *d = mkdedup(100000);
 	struct dedup_result res;
 	char key[32];
 	int i;
