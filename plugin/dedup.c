@@ -76,6 +76,7 @@ struct dedup {
 	struct storm_rule *storm_rules;
 	struct dedup_stats stats;
 	bool dirty;
+	time_t saved;              /* the clock when the loaded state was saved */
 	time_t full_sweep_t;
 	struct log_ratelimit evict_rl, ends_rl;
 };
@@ -181,6 +182,12 @@ dedup_free(struct dedup *d)
 	storm_clear(d);
 	free(d->buckets);
 	free(d);
+}
+
+time_t
+dedup_saved_time(const struct dedup *d)
+{
+	return d->saved;
 }
 
 size_t
@@ -1256,8 +1263,12 @@ state_line(struct dedup *d, char **f, int nf, struct dedup_entry **last_e,
 	unsigned long u1, u2, u3;
 	char *opt;
 
-	if (!strcmp(f[0], "saved") && nf == 2)
-		return state_i64(f[1], &a) ? NULL : "bad saved time";
+	if (!strcmp(f[0], "saved") && nf == 2) {
+		if (!state_i64(f[1], &a))
+			return "bad saved time";
+		d->saved = (time_t)a;
+		return NULL;
+	}
 	if (!strcmp(f[0], "bucket") && nf == 3) {
 		if (!state_i64(f[2], &a))
 			return "bad bucket";

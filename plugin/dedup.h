@@ -179,5 +179,7 @@ bool dedup_dirty(const struct dedup *d);
 int dedup_save(struct dedup *d, FILE *fp, time_t now);
 int dedup_load(struct dedup *d, struct ruleset *rs, const char *data,
     size_t len, char *err, size_t errlen);
+/* The `now` the loaded state was saved with (0: none loaded). */
+time_t dedup_saved_time(const struct dedup *d);
 
 #endif

@@ -87,6 +87,11 @@ pipeline_use_state(struct pipeline *p, struct spool *sp)
 	p->state_spool = sp;
 	state_load(&p->dedup, &dc, p->rules, sp);
 	p->last_save_ms = spool_now_ms();
+	/* The event clock goes on from where the last run left it. */
+	if (p->conf->clock_event && dedup_saved_time(p->dedup) > 0) {
+		p->event_clock = dedup_saved_time(p->dedup);
+		p->event_at = clock_now();
+	}
 }
 
 void
@@ -570,6 +575,9 @@ pipeline_tick(struct pipeline *p)
 	bool full = ms - p->last_full_sweep_ms >= 60000;
 
 	if (p->sink == NULL)
+		return;
+	/* clock = event and no event seen yet: no time has passed. */
+	if (p->conf->clock_event && p->event_clock == 0)
 		return;
 	if (now - p->last_sweep >= 1 || full) {
 		dedup_sweep(p->dedup, now, full);

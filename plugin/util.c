@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,11 +515,32 @@ time_parse_rfc3339(const char *s, size_t n, time_t *out)
 	return true;
 }
 
+/* OMKAPTURE_NOW=@FILE: the time is what FILE says now (tests move it). */
+static time_t
+clock_from_file(const char *path, time_t fallback)
+{
+	char tmp[64];
+	ssize_t n;
+	int fd;
+	long long v;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fallback;
+	n = read(fd, tmp, sizeof(tmp) - 1);
+	close(fd);
+	if (n <= 0)
+		return fallback;
+	tmp[n] = '\0';
+	v = strtoll(tmp, NULL, 10);
+	return v > 0 ? (time_t)v : fallback;
+}
+
 time_t
 clock_now(void)
 {
 	static int pinned = -1;
 	static time_t pinned_t;
+	static const char *file;
 	const char *e;
 	char *end;
 	long long v;
@@ -526,7 +548,9 @@ clock_now(void)
 	if (pinned < 0) {
 		pinned = 0;
 		e = getenv("OMKAPTURE_NOW");
-		if (e != NULL && *e != '\0') {
+		if (e != NULL && *e == '@' && e[1] != '\0') {
+			file = e + 1;
+		} else if (e != NULL && *e != '\0') {
 			errno = 0;
 			v = strtoll(e, &end, 10);
 			if (errno == 0 && *end == '\0') {
@@ -537,6 +561,8 @@ clock_now(void)
 			}
 		}
 	}
+	if (file != NULL)
+		return clock_from_file(file, time(NULL));
 	return pinned ? pinned_t : time(NULL);
 }
 

@@ -78,7 +78,10 @@ bool duration_parse(const char *s, int64_t *seconds);
 void time_format_local(time_t t, char out[20]);
 /*
  * The clock. OMKAPTURE_NOW=<epoch seconds> (or an ISO time) pins it, so
- * tests of due dates and first_seen are deterministic.
+ * tests of due dates and first_seen are deterministic;
+ * OMKAPTURE_NOW=@FILE reads the epoch seconds from FILE at every call, so
+ * a test moves time on by rewriting FILE (bursts end, storms pass)
+ * without sleeping.
  */
 time_t clock_now(void);
 /* Days since 1970-01-01 of a civil date (mon 1..12): timegm for C11. */
