@@ -1008,6 +1008,24 @@ state_str(FILE *fp, const char *s, size_t n)
 	}
 }
 
+/* The last field of a record, the rest of the line: like state_str, but
+ * spaces stay (a log line is mostly spaces and words). */
+static void
+state_rest(FILE *fp, const char *s, size_t n)
+{
+	size_t i;
+
+	putc('=', fp);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			fprintf(fp, "\\x%02x", c);
+		else
+			putc(c, fp);
+	}
+}
+
 /* An optional string: '-' for none. */
 static void
 state_opt(FILE *fp, const char *s)
@@ -1073,7 +1091,7 @@ dedup_save(struct dedup *d, FILE *fp, time_t now)
 		records++;
 		if (e->line != NULL) {
 			fputs("line ", fp);
-			state_str(fp, e->line, e->linelen);
+			state_rest(fp, e->line, e->linelen);
 			putc('\n', fp);
 			records++;
 		}
@@ -1094,7 +1112,7 @@ dedup_save(struct dedup *d, FILE *fp, time_t now)
 		records++;
 		if (x->line != NULL) {
 			fputs("line ", fp);
-			state_str(fp, x->line, x->linelen);
+			state_rest(fp, x->line, x->linelen);
 			putc('\n', fp);
 			records++;
 		}
@@ -1193,13 +1211,20 @@ state_ul(const char *s, unsigned long *out)
 
 #define STATE_MAXF 16
 
-/* Split line on single spaces into f; returns the count. */
+/* Split line on single spaces into f; returns the count. A "line"
+ * record's one field is the rest of the line, spaces and all. */
 static int
 state_split(char *line, char **f)
 {
 	int n = 0;
 	char *p = line;
 
+	if (!strncmp(line, "line ", 5)) {
+		line[4] = '\0';
+		f[0] = line;
+		f[1] = line + 5;
+		return 2;
+	}
 	while (n < STATE_MAXF) {
 		f[n++] = p;
 		if ((p = strchr(p, ' ')) == NULL)
@@ -1394,7 +1419,7 @@ dedup_load(struct dedup *d, struct ruleset *rs, const char *data, size_t len,
 	struct dedup_end *last_x = NULL;
 	struct storm_rule *last_s = NULL;
 	const char *p = data, *end = data + len, *nl, *why = NULL;
-	char *line = NULL, *f[STATE_MAXF + 1];
+	char *line = NULL, *f[STATE_MAXF + 1] = { NULL };
 	unsigned long records = 0, dropped = 0;
 	int64_t want;
 	size_t i, lineno = 0;
