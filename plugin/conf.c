@@ -524,6 +524,19 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 	if (c->auth_retry < 1)
 		diag_error(d, f, conf_line(c, "kapture", "auth_retry"),
 		    "[kapture] auth_retry must be at least 1s");
+	if (c->max_keys < 1)
+		diag_error(d, f, conf_line(c, "dedup", "max_keys"),
+		    "[dedup] max_keys must be at least 1");
+	if (c->state_interval < 1)
+		diag_error(d, f, conf_line(c, "dedup", "state_interval"),
+		    "[dedup] state_interval must be at least 1s");
+	if (c->storm_quiet < 1)
+		diag_error(d, f, conf_line(c, "limits", "storm_quiet"),
+		    "[limits] storm_quiet must be at least 1s");
+	if (c->comment_sub_status == NULL)
+		diag_error(d, f, conf_line(c, "kapture", "comment_sub_status"),
+		    "[kapture] comment_sub_status must not be empty (the "
+		    "Update API requires one)");
 	if (c->connect_timeout < 1)
 		diag_error(d, f, 0, "[kapture] connect_timeout must be at least 1s");
 	if (c->title_max < 16)

@@ -460,7 +460,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	char why[512];
 	size_t len;
 	bool trunc, holding = false, held_trunc = false, more = true, watch;
-	bool kept = false;
+	bool kept = false, gone = false;
 	uint64_t kept_hash = 0;
 	size_t kept_len = 0;
 	int64_t held_next = 0, now;
@@ -489,7 +489,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 				held_next = spool_now_ms() + 1000;
 			}
 		}
-		while (!holding && more && !got_term) {
+		while (!holding && more && !got_term && !gone) {
 			if (!reader_next(&rd, &line, &len, &trunc)) {
 				more = false;
 				break;
@@ -500,8 +500,10 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 				/* rsyslog re-sends the line we kept over the
 				 * cap: it is in the spool already. */
 				kept = false;
-				if (omprog_reply(NULL) < 0)
-					fatal("stdout: rsyslog went away");
+				if (omprog_reply(NULL) < 0) {
+					gone = true;
+					break;
+				}
 				continue;
 			}
 			kept = false;
@@ -514,8 +516,10 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 					kept_hash = hash_fnv1a(HASH_FNV_INIT,
 					    line, len);
 				}
-				if (omprog_reply(rc == 0 ? NULL : why) < 0)
-					fatal("stdout: rsyslog went away");
+				if (omprog_reply(rc == 0 ? NULL : why) < 0) {
+					gone = true;
+					break;
+				}
 			} else if (rc < 0) {
 				/* No upstream queue will re-send this line:
 				 * keep it and stop reading until it fits. */
@@ -527,6 +531,13 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 				log_warnx("%s; input paused until the line can "
 				    "be spooled", why);
 			}
+		}
+		if (gone) {
+			/* Not fatal: the state and the spool are saved on
+			 * the way out, as at EOF. */
+			log_warnx("stdout: rsyslog went away (%s); stopping",
+			    strerror(errno));
+			break;
 		}
 		pipeline_tick(&p);
 		if (dl->sender != NULL)

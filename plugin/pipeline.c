@@ -668,7 +668,7 @@ pipeline_line(struct pipeline *p, const char *line, size_t len,
 		p->stats.invalid_utf8++;
 	/* Bursts a match ended, a storm that passed by this line's time. */
 	if (p->sink != NULL && (dedup_end_peek(p->dedup) != NULL ||
-	    dedup_storm_due(p->dedup, pipeline_clock(p)) ||
+	    dedup_storm_started(p->dedup) != 0 ||
 	    (p->conf->clock_event && p->event_clock - p->last_sweep >= 1)))
 		pipeline_tick(p);
 	return rc;
