@@ -94,6 +94,10 @@ static const struct conf_option conf_options[] = {
 	  "most keys (bursts) tracked; the least recently seen is forgotten first, with a warning" },
 	{ "dedup", "state_interval", CT_DURATION, "30s", OFF(state_interval), 0,
 	  "save the dedup state (spool dir/state) this often when it changed, and at exit" },
+	{ "stats", "prometheus_file", CT_PATH, NULL, OFF(prometheus_file), 0,
+	  "write the counters here in the Prometheus text format (node_exporter's textfile collector), atomically" },
+	{ "stats", "interval", CT_DURATION, "15s", OFF(stats_interval), 0,
+	  "how often prometheus_file is rewritten (and at exit)" },
 	{ "input", "format", CT_FORMAT, "auto", OFF(format), 0,
 	  "auto | plain | rsyslog-json | journal-json (-f overrides)" },
 	{ "input", "max_line", CT_SIZE, "64k", OFF(max_line), 0,
@@ -369,7 +373,8 @@ struct conf_load_state {
 };
 
 static const char *const conf_sections[] = {
-	"kapture", "spool", "limits", "dedup", "input", "defaults", "rules",
+	"kapture", "spool", "limits", "dedup", "stats", "input", "defaults",
+	"rules",
 };
 
 static void
@@ -530,6 +535,9 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 	if (c->state_interval < 1)
 		diag_error(d, f, conf_line(c, "dedup", "state_interval"),
 		    "[dedup] state_interval must be at least 1s");
+	if (c->stats_interval < 1)
+		diag_error(d, f, conf_line(c, "stats", "interval"),
+		    "[stats] interval must be at least 1s");
 	if (c->storm_quiet < 1)
 		diag_error(d, f, conf_line(c, "limits", "storm_quiet"),
 		    "[limits] storm_quiet must be at least 1s");

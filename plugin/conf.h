@@ -65,6 +65,10 @@ struct conf {
 	int64_t max_keys;
 	int64_t state_interval;     /* seconds between state saves */
 
+	/* [stats] */
+	char *prometheus_file;
+	int64_t stats_interval;     /* seconds */
+
 	/* [input] */
 	enum input_format format;
 	int64_t max_line;           /* bytes */

@@ -28,6 +28,7 @@
 #include "sender.h"
 #include "sink.h"
 #include "spool.h"
+#include "stats.h"
 #include "util.h"
 
 #define EXIT_OK 0
@@ -329,25 +330,30 @@ print_check_summary(const struct runtime *rt)
 static void
 dump_stats(const struct pipeline *p, const struct delivery *dl)
 {
+	struct stats st;
 	struct buf b;
 
 	buf_init(&b, SIZE_MAX / 2);
-	pipeline_stats_json(p, &b);
-	if (dl != NULL && dl->sender != NULL && b.len > 0 &&
-	    b.data[b.len - 1] == '}') {
-		const struct sender_stats *ss = sender_stats(dl->sender);
-		const struct spool *sp = dl->spool;
-
-		b.len--;
-		buf_printf(&b, ",\"sent\":%lu,\"retried\":%lu,\"failed\":%lu,"
-		    "\"auth_failures\":%lu,\"spooled\":%zu,\"spooled_bytes\":%zu,"
-		    "\"oldest_spooled_s\":%lld}", ss->sent, ss->retried,
-		    ss->failed, ss->auth_failures, sp->n, sp->bytes,
-		    sp->n ? (long long)((spool_now_ms() - sp->v[0].created_ms) /
-		    1000) : 0LL);
-	}
+	stats_collect(&st, p, dl ? dl->sender : NULL, dl ? dl->spool : NULL);
+	stats_json(&st, &b);
 	buf_appendc(&b, '\n');
 	write_all(STDERR_FILENO, b.data, b.len);
+	buf_free(&b);
+}
+
+/* [stats] prometheus_file, every interval and at exit. */
+static void
+write_prometheus(const struct pipeline *p, const struct delivery *dl)
+{
+	struct stats st;
+	struct buf b;
+
+	if (p->conf->prometheus_file == NULL)
+		return;
+	buf_init(&b, SIZE_MAX / 2);
+	stats_collect(&st, p, dl ? dl->sender : NULL, dl ? dl->spool : NULL);
+	stats_prometheus(&st, &b);
+	stats_write_file(p->conf->prometheus_file, &b);
 	buf_free(&b);
 }
 
@@ -461,6 +467,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	size_t len;
 	bool trunc, holding = false, held_trunc = false, more = true, watch;
 	bool kept = false, gone = false;
+	int64_t prom_next = 0;
 	uint64_t kept_hash = 0;
 	size_t kept_len = 0;
 	int64_t held_next = 0, now;
@@ -542,6 +549,11 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 		pipeline_tick(&p);
 		if (dl->sender != NULL)
 			sender_step(dl->sender);
+		if (o->mode == MODE_RUN && spool_now_ms() >= prom_next) {
+			write_prometheus(&p, dl);
+			prom_next = spool_now_ms() +
+			    rt->conf->stats_interval * 1000;
+		}
 		if (got_term || (rd.eof && !more && !holding))
 			break;
 		if (got_hup) {
@@ -596,6 +608,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 		    &got_term_again);
 		/* After the drain: it may have learnt ticket ids. */
 		pipeline_finish(&p);
+		write_prometheus(&p, dl);
 		if (dl->spool->n > 0)
 			log_info("exiting with %zu request%s in the spool %s; "
 			    "they are sent at the next start", dl->spool->n,

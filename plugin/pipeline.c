@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <yajl/yajl_gen.h>
-
 #include "kapture.h"
 #include "log.h"
 #include "state.h"
@@ -672,54 +670,4 @@ pipeline_line(struct pipeline *p, const char *line, size_t len,
 	    (p->conf->clock_event && p->event_clock - p->last_sweep >= 1)))
 		pipeline_tick(p);
 	return rc;
-}
-
-static void
-gen_num(yajl_gen g, const char *k, unsigned long v)
-{
-	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-	yajl_gen_integer(g, (long long)v);
-}
-
-void
-pipeline_stats_json(const struct pipeline *p, struct buf *out)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *s;
-	size_t i, n;
-
-	yajl_gen_map_open(g);
-	gen_num(g, "lines", p->stats.lines);
-	gen_num(g, "matched", p->stats.matched);
-	if (p->sink != NULL) {
-		const struct dedup_stats *ds = dedup_stats(p->dedup);
-
-		gen_num(g, "tickets", p->stats.tickets);
-		gen_num(g, "ticket_errors", p->stats.ticket_errors);
-		gen_num(g, "suppressed", ds->suppressed);
-		gen_num(g, "pending", ds->pending);
-		gen_num(g, "held", ds->held);
-		gen_num(g, "held_matches", ds->held_matches);
-		gen_num(g, "bursts_ended", ds->bursts_ended);
-		gen_num(g, "repeats", ds->repeats);
-		gen_num(g, "comments", p->stats.comments);
-		gen_num(g, "repeat_tickets", p->stats.repeat_tickets);
-		gen_num(g, "storm_summaries", p->stats.storm_summaries);
-		gen_num(g, "keys", dedup_size(p->dedup));
-		gen_num(g, "keys_evicted", ds->evicted);
-	}
-	gen_num(g, "truncated", p->stats.truncated);
-	gen_num(g, "nul_bytes", p->stats.nul_bytes);
-	gen_num(g, "invalid_utf8", p->stats.invalid_utf8);
-	gen_num(g, "json_errors", p->stats.json_errors);
-	gen_num(g, "regex_limit", p->rules->limit_errors);
-	yajl_gen_string(g, (const unsigned char *)"rules", 5);
-	yajl_gen_map_open(g);
-	for (i = 0; i < p->rules->n; i++)
-		gen_num(g, p->rules->v[i].name, p->rules->v[i].hits);
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &s, &n);
-	buf_append(out, s, n);
-	yajl_gen_free(g);
 }

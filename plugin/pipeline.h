@@ -93,7 +93,5 @@ const char *pipeline_ticket_id(struct pipeline *p, const char *ref);
  */
 int pipeline_line(struct pipeline *p, const char *line, size_t len,
     bool truncated, char *why, size_t whylen);
-/* Counters as one JSON object line (SIGUSR1, --test --json). */
-void pipeline_stats_json(const struct pipeline *p, struct buf *out);
 
 #endif
