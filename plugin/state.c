@@ -19,6 +19,7 @@ state_save(struct dedup *d, struct spool *sp, time_t now)
 	char tmp[64];
 	FILE *fp;
 	int fd, err = 0;
+	int64_t t0 = spool_now_ms();
 
 	snprintf(tmp, sizeof(tmp), "%ld-state.tmp", (long)getpid());
 	unlinkat(sp->tmpfd, tmp, 0);
@@ -46,6 +47,8 @@ state_save(struct dedup *d, struct spool *sp, time_t now)
 	}
 	if (fsync(sp->dirfd) < 0)
 		log_warn("state: fsync %s", sp->dir);
+	log_debug("state: %zu keys saved to %s/%s in %lld ms", dedup_size(d),
+	    sp->dir, STATE_FILE, (long long)(spool_now_ms() - t0));
 	return true;
 fail:
 	unlinkat(sp->tmpfd, tmp, 0);
