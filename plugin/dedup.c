@@ -68,7 +68,7 @@ struct dedup {
 	struct dedup_end *ends, *ends_tail;
 	size_t nends;
 	struct dedup_await_rec *awaits;
-	size_t nawaits;
+	size_t nawaits, awaits_cap;
 	double tokens;
 	time_t bucket_t;
 	time_t storm_start, storm_last;
@@ -491,10 +491,19 @@ dedup_window_add(struct dedup_entry *e, size_t n, time_t window, time_t t)
 	size_t cap = n > DEDUP_MAX_WINDOW ? DEDUP_MAX_WINDOW : n;
 
 	if (e->win_cap != cap) {
+		time_t *nw = xcalloc(cap, sizeof(*nw));
+		uint32_t keep = e->win_len < cap ? e->win_len : (uint32_t)cap;
+		uint32_t i;
+
+		/* A new N (reload): keep the newest matches. */
+		for (i = 0; i < keep; i++)
+			nw[i] = e->win[(e->win_head + e->win_len - keep + i) %
+			    e->win_cap];
 		free(e->win);
-		e->win = xcalloc(cap, sizeof(*e->win));
+		e->win = nw;
 		e->win_cap = (uint32_t)cap;
-		e->win_head = e->win_len = 0;
+		e->win_head = 0;
+		e->win_len = keep;
 	}
 	while (e->win_len > 0 && t - e->win[e->win_head] >= window) {
 		e->win_head = (e->win_head + 1) % e->win_cap;
@@ -727,11 +736,15 @@ dedup_match(struct dedup *d, const struct rule *rule, const char *key,
 		res->storm = true;
 		return;
 	}
-	if (dr->threshold_n > 1) {
+	/* A renotify fires at once: the burst crossed its threshold long
+	 * ago. */
+	if (dr->threshold_n > 1 && !res->renotify) {
 		n = dedup_window_add(e, (size_t)dr->threshold_n,
 		    (time_t)dr->window, t);
 		if (n < (size_t)dr->threshold_n && n < DEDUP_MAX_WINDOW) {
 			d->stats.pending++;
+			res->count = n;
+			res->first_seen = e->win[e->win_head];
 			res->verdict = DEDUP_PENDING;
 			return;
 		}
@@ -928,7 +941,9 @@ static void
 dedup_await_remove(struct dedup *d, size_t i)
 {
 	free(d->awaits[i].id);
-	d->awaits[i] = d->awaits[--d->nawaits];
+	memmove(&d->awaits[i], &d->awaits[i + 1],
+	    (d->nawaits - i - 1) * sizeof(d->awaits[0]));
+	d->nawaits--;
 	d->dirty = true;
 }
 
@@ -948,7 +963,10 @@ dedup_await_add(struct dedup *d, const char *ref, const char *id, time_t now)
 			dedup_await_remove(d, i);
 		else
 			i++;
-	d->awaits = xrealloc(d->awaits, (d->nawaits + 1) * sizeof(*a));
+	if (d->nawaits == d->awaits_cap) {
+		d->awaits_cap = d->awaits_cap ? d->awaits_cap * 2 : 16;
+		d->awaits = xrealloc(d->awaits, d->awaits_cap * sizeof(*a));
+	}
 	a = &d->awaits[d->nawaits++];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->ref, sizeof(a->ref), "%s", ref);
@@ -1192,7 +1210,8 @@ state_i64(const char *s, int64_t *out)
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
+	if (errno != 0 || end == s || *end != '\0' ||
+	    v < -1000000000000LL || v > 1000000000000LL)
 		return false;
 	*out = v;
 	return true;
@@ -1295,10 +1314,19 @@ state_line(struct dedup *d, char **f, int nf, struct dedup_entry **last_e,
 		return NULL;
 	}
 	if (!strcmp(f[0], "bucket") && nf == 3) {
+		char *dend;
+		double tk;
+
 		if (!state_i64(f[2], &a))
 			return "bad bucket";
-		d->tokens = strtod(f[1], NULL);
-		if (d->tokens < 0 || d->tokens > (double)d->cfg.max_tickets)
+		errno = 0;
+		tk = strtod(f[1], &dend);
+		if (errno != 0 || dend == f[1] || *dend != '\0' ||
+		    !(tk >= 0 && tk <= 1e12))
+			return "bad bucket";
+		d->tokens = tk;
+		/* Never used (or saved with the guard off): full. */
+		if (a == 0 || d->tokens > (double)d->cfg.max_tickets)
 			d->tokens = (double)d->cfg.max_tickets;
 		d->bucket_t = (time_t)a;
 		return NULL;
@@ -1461,8 +1489,11 @@ dedup_load(struct dedup *d, struct ruleset *rs, const char *data, size_t len,
 				why = "data after end-of-state";
 			break;
 		}
-		if (nf > STATE_MAXF ||
-		    (why = state_line(d, f, nf, &last_e, &last_x, &last_s,
+		if (nf > STATE_MAXF) {
+			why = "too many fields";
+			break;
+		}
+		if ((why = state_line(d, f, nf, &last_e, &last_x, &last_s,
 		    &dropped)) != NULL)
 			break;
 		records++;

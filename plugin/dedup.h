@@ -174,7 +174,8 @@ bool dedup_dirty(const struct dedup *d);
  * awaited ticket ids and the storm guard, as text. dedup_save writes it
  * to fp and clears dirty; dedup_load reads it (on top of an empty d),
  * skipping keys of rules not in rs. dedup_load returns -1 with a reason
- * in err if the text is not a state file or is damaged (nothing kept).
+ * in err if the text is not a state file or is damaged; d then holds
+ * part of it and must be thrown away (dedup_free).
  */
 int dedup_save(struct dedup *d, FILE *fp, time_t now);
 int dedup_load(struct dedup *d, struct ruleset *rs, const char *data,
