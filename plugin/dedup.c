@@ -8,7 +8,7 @@
 #include "log.h"
 #include "util.h"
 
-#define DEDUP_MAX_WINDOW 1000   /* threshold N kept per key at most */
+#define DEDUP_MAX_WINDOW RULES_MAX_THRESHOLD
 #define DEDUP_MAX_ENDS 10000    /* queued on_repeat actions at most */
 #define DEDUP_MAX_AWAITS 10000  /* comments awaiting a ticket id */
 #define DEDUP_AWAIT_TTL (30 * 86400)
@@ -1507,6 +1507,7 @@ dedup_load(struct dedup *d, struct ruleset *rs, const char *data, size_t len,
 	if (dropped > 0)
 		log_info("state: %lu key%s of rules that no longer exist "
 		    "dropped", dropped, dropped == 1 ? "" : "s");
-	d->dirty = false;
+	/* Dropped keys must not come back with the rule: save soon. */
+	d->dirty = dropped > 0;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "kapture.h"
 #include "log.h"
@@ -53,6 +54,7 @@ pipeline_init(struct pipeline *p, const struct conf *c, struct ruleset *rs,
 	buf_init(&p->key, 4096);
 	buf_init(&p->body, SIZE_MAX / 2);
 	buf_init(&p->text, SIZE_MAX / 2);
+	buf_init(&p->kept, DEDUP_LINE_MAX + 64);
 	pipeline_set_caps(p, c);
 	p->last_full_sweep_ms = p->last_save_ms = spool_now_ms();
 }
@@ -106,6 +108,7 @@ pipeline_free(struct pipeline *p)
 	buf_free(&p->key);
 	buf_free(&p->body);
 	buf_free(&p->text);
+	buf_free(&p->kept);
 }
 
 time_t
@@ -295,6 +298,65 @@ pipeline_say_dedup(const struct pipeline *p, const struct rule *r,
 		    " (held by the storm guard)" : "", dd->count, first);
 }
 
+/* One RFC 5424 header field: '-' when empty, no blanks or controls. */
+static void
+pipeline_5424_field(struct buf *b, const struct slice *f)
+{
+	size_t i;
+
+	if (f->n == 0) {
+		buf_appendc(b, '-');
+		return;
+	}
+	for (i = 0; i < f->n && i < 255; i++)
+		buf_appendc(b, (unsigned char)f->p[i] <= ' ' ? '_' : f->p[i]);
+}
+
+/*
+ * The line dedup keeps for on_repeat (the burst's last match, rendered
+ * again when it ends). A line over DEDUP_LINE_MAX is not cut (half a JSON
+ * line is no JSON): it is rewritten as an RFC 5424 line with the event's
+ * time, host, program, pid and as much of the message as fits.
+ */
+static void
+pipeline_kept_line(struct pipeline *p, const char **line, size_t *len)
+{
+	const struct event *ev = &p->ev;
+	struct buf *b = &p->kept;
+	char ts[32];
+	struct tm tm;
+	size_t room, cut;
+
+	if (ev->raw.n <= DEDUP_LINE_MAX) {
+		*line = ev->raw.p;
+		*len = ev->raw.n;
+		return;
+	}
+	buf_reset(b);
+	buf_printf(b, "<%d>1 ", (ev->facility >= 0 ? ev->facility : 1) * 8 +
+	    (ev->severity >= 0 ? ev->severity : 5));
+	if (ev->time != 0 && gmtime_r(&ev->time, &tm) != NULL &&
+	    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		buf_appends(b, ts);
+	else
+		buf_appendc(b, '-');
+	buf_appendc(b, ' ');
+	pipeline_5424_field(b, &ev->host);
+	buf_appendc(b, ' ');
+	pipeline_5424_field(b, &ev->program);
+	buf_appendc(b, ' ');
+	pipeline_5424_field(b, &ev->pid);
+	buf_appends(b, " - - ");
+	room = DEDUP_LINE_MAX - b->len - sizeof(TITLE_MARKER);
+	cut = ev->msg.n > room ? utf8_cut(ev->msg.p, ev->msg.n, room) :
+	    ev->msg.n;
+	buf_append(b, ev->msg.p, cut);
+	if (cut < ev->msg.n)
+		buf_appends(b, TITLE_MARKER);
+	*line = b->data;
+	*len = b->len;
+}
+
 static int
 pipeline_ticket(struct pipeline *p, const struct rules_match *m,
     time_t now, char *why, size_t whylen)
@@ -303,6 +365,8 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 	struct tmpl_ctx ctx;
 	struct dedup_result dd;
 	char ref[DEDUP_REF_LEN + 1];
+	const char *kept;
+	size_t keptn;
 	int rc;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -323,8 +387,12 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 	ctx.key = p->key.data;
 	ctx.key_len = p->key.len;
 
-	dedup_match(p->dedup, r, p->key.data, p->key.len, now, p->ev.raw.p,
-	    p->ev.raw.n, &dd);
+	kept = NULL;
+	keptn = 0;
+	if (r->on_repeat != REPEAT_NONE)
+		pipeline_kept_line(p, &kept, &keptn);
+	dedup_match(p->dedup, r, p->key.data, p->key.len, now, kept, keptn,
+	    &dd);
 	if (dd.verdict != DEDUP_FIRE) {
 		pipeline_say_dedup(p, r, &dd);
 		return 0;
@@ -358,7 +426,10 @@ pipeline_ticket(struct pipeline *p, const struct rules_match *m,
 static void
 pipeline_kept_message(struct pipeline *p, const struct dedup_end *x)
 {
-	input_decode(&p->ev2, p->format, x->line ? x->line : "",
+	/* A line kept whole decodes as it came; one rewritten because it
+	 * was too long is RFC 5424. */
+	input_decode(&p->ev2, x->line != NULL && x->line[0] == '{' ?
+	    p->format : INPUT_PLAIN, x->line ? x->line : "",
 	    x->line ? x->linelen : 0);
 }
 

@@ -51,7 +51,7 @@ struct pipeline {
 	struct log_ratelimit action_rl;
 
 	/* Reused for every ticket: no allocation per line once warm. */
-	struct buf title, details, email, due, key, body, text;
+	struct buf title, details, email, due, key, body, text, kept;
 };
 
 /* The pipeline borrows c, rs and s; they must outlive it. */

@@ -423,6 +423,11 @@ rules_build(struct rule *rule, const struct raw_rule *r, const struct conf *c,
 			diag_error(d, kv->file, kv->line, "[%s] threshold: "
 			    "expected \"N in DURATION\" like \"5 in 10m\", not "
 			    "\"%s\"", r->name, kv->value);
+		else if (n > RULES_MAX_THRESHOLD)
+			/* The window keeps a time per match. */
+			diag_error(d, kv->file, kv->line, "[%s] threshold: N "
+			    "must be 1..%d, not %ld", r->name,
+			    RULES_MAX_THRESHOLD, n);
 		else
 			rule->threshold_n = n;
 	}

@@ -22,6 +22,9 @@
 #include "prefilter.h"
 #include "tmpl.h"
 
+/* threshold = N in T: N at most this (dedup keeps a time per match). */
+#define RULES_MAX_THRESHOLD 1000
+
 enum rule_match_on { MATCH_MESSAGE, MATCH_RAW, MATCH_JSON };
 enum rule_on_repeat { REPEAT_NONE, REPEAT_COMMENT, REPEAT_TICKET };
 
