@@ -31,7 +31,7 @@ static const struct {
 	{ "email", NULL, "email_id template" },
 	{ "due", NULL, "due date: +DURATION from the match (e.g. +4h), or a template giving yyyy-MM-dd HH:mm:ss" },
 	{ "key", "rule name + every capture", "dedup key template" },
-	{ "threshold", "1 in 0s", "N in DURATION: fire on the Nth match within the window" },
+	{ "threshold", "1 in 0s", "N in DURATION: fire on the Nth match within the window (N at most 1000)" },
 	{ "suppress", "10m", "after a ticket, matches of the key are counted until quiet this long" },
 	{ "renotify", "24h", "a burst still going after this long opens a fresh ticket" },
 	{ "on_repeat", "none", "at burst end: none | comment (via update_url) | ticket" },
