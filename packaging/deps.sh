@@ -5,10 +5,14 @@ set -eu
 
 PKGS="gcc make cmake pkg-config libc6-dev
 libpcre2-dev libyajl-dev libcurl4-openssl-dev ca-certificates
-libcmocka-dev python3 rsyslog bsdutils"
+libcmocka-dev python3 rsyslog bsdutils
+dpkg-dev file"
+# dpkg-dev and file: the .deb's Depends come from dpkg-shlibdeps, which
+# CPack runs through `file` (integration/package).
 # Wanted, not required: the rule prefilter falls back to its own literal
-# scanner without Vectorscan (which Debian builds for some CPUs only).
-OPTIONAL="libvectorscan-dev"
+# scanner without Vectorscan (which Debian builds for some CPUs only); rpm
+# (rpmbuild) makes the .rpm too, which integration/package then checks.
+OPTIONAL="libvectorscan-dev rpm"
 
 missing=""
 for p in $PKGS $OPTIONAL; do
