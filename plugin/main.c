@@ -53,12 +53,14 @@ struct opts {
 	enum mode mode;
 	bool json;
 	enum prefilter_engine engine;
+	const char *cursor_file;
 };
 
 enum {
 	OPT_OMPROG = 256, OPT_CHECK, OPT_DRYRUN, OPT_TEST, OPT_JSON,
 	OPT_HELP_CONFIG, OPT_TITLE, OPT_DETAILS, OPT_EMAIL, OPT_DUE, OPT_FIELD,
 	OPT_SPOOL_STATUS, OPT_WAIT, OPT_RETRY_FAILED, OPT_ENGINE,
+	OPT_CURSOR_FILE,
 };
 
 /* One table for getopt and --help, so they cannot disagree. */
@@ -85,6 +87,8 @@ static const struct {
 	  "list what waits in the spool and what failed (same as: omkapture spool)" },
 	{ { "json", no_argument, NULL, OPT_JSON }, NULL,
 	  "with --test: print {\"lines\":N,\"matched\":M,\"rules\":{...}}" },
+	{ { "cursor-file", required_argument, NULL, OPT_CURSOR_FILE }, "FILE",
+	  "journal input: keep the __CURSOR of the last entry fully handled in FILE (for journalctl --after-cursor); skip our own entries" },
 	{ { "engine", required_argument, NULL, OPT_ENGINE }, "ENGINE",
 	  "rule prefilter: auto (= literal, the default), literal, naive, hs (see README)" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "more log output (debug)" },
@@ -431,6 +435,48 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o,
 	log_info("reloaded: %zu rules", rt->rules->n);
 }
 
+/*
+ * --cursor-file: the journal cursor of the last entry fully handled
+ * (matched nothing, suppressed, or spooled), saved atomically at most once
+ * a second and at exit, for `journalctl --after-cursor`. An entry still
+ * held (spool full) does not move it: after a crash the journal is read
+ * again from there (at-least-once), never skipped.
+ */
+struct cursor {
+	const char *path;
+	struct buf cur;
+	bool dirty;
+	int64_t next_ms;
+};
+
+static void
+cursor_note(struct cursor *c, const struct event *ev)
+{
+	const struct slice *s;
+
+	if (c->path == NULL || !ev->json ||
+	    (s = input_json_field(ev, "__CURSOR", 8)) == NULL || s->n == 0 ||
+	    s->n > 1024 || memchr(s->p, '\n', s->n) != NULL)
+		return;
+	buf_reset(&c->cur);
+	buf_append(&c->cur, s->p, s->n);
+	buf_appendc(&c->cur, '\n');
+	c->dirty = true;
+}
+
+static void
+cursor_save(struct cursor *c, bool now)
+{
+	if (c->path == NULL || !c->dirty || (!now && spool_now_ms() < c->next_ms))
+		return;
+	c->next_ms = spool_now_ms() + 1000;
+	if (file_replace(c->path, c->cur.data, c->cur.len, 0600) < 0) {
+		log_warn("cannot write the journal cursor to %s", c->path);
+		return;
+	}
+	c->dirty = false;
+}
+
 /* The sender finished an attempt: dedup learns the ticket's id. */
 static void
 run_delivered(void *arg, const struct spool_claim *c,
@@ -468,6 +514,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	bool trunc, holding = false, held_trunc = false, more = true, watch;
 	bool kept = false, gone = false;
 	int64_t prom_next = 0;
+	struct cursor cur;
 	uint64_t kept_hash = 0;
 	size_t kept_len = 0;
 	int64_t held_next = 0, now;
@@ -480,6 +527,11 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 		sender_on_result(dl->sender, run_delivered, &p);
 		sender_on_resolve(dl->sender, run_resolve, &p);
 	}
+	memset(&cur, 0, sizeof(cur));
+	cur.path = o->cursor_file;
+	buf_init(&cur.cur, 2048);
+	if (cur.path != NULL)
+		pipeline_skip_own_journal(&p);
 	reader_init(&rd, STDIN_FILENO, (size_t)rt->conf->max_line);
 	buf_init(&held, (size_t)rt->conf->max_line + 1);
 	if (o->omprog && omprog_reply(NULL) < 0)
@@ -490,6 +542,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 			if (pipeline_line(&p, held.data, held.len, held_trunc,
 			    why, sizeof(why)) == 0) {
 				holding = false;
+				cursor_note(&cur, &p.ev);
 				log_info("the spool takes tickets again: reading "
 				    "resumes");
 			} else {
@@ -516,6 +569,8 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 			kept = false;
 			rc = pipeline_line(&p, line, len, trunc, why,
 			    sizeof(why));
+			if (rc >= 0)
+				cursor_note(&cur, &p.ev);
 			if (o->omprog) {
 				if (rc == 1) {
 					kept = true;
@@ -547,6 +602,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 			break;
 		}
 		pipeline_tick(&p);
+		cursor_save(&cur, false);
 		if (dl->sender != NULL)
 			sender_step(dl->sender);
 		if (o->mode == MODE_RUN && spool_now_ms() >= prom_next) {
@@ -598,6 +654,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 		}
 		more = true;
 	}
+	cursor_save(&cur, true);
 	if (holding)
 		/* Stopped while the spool could not take it: say what it
 		 * was, so it can be replayed by hand. */
@@ -622,6 +679,7 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 	    p.stats.json_errors)
 		dump_stats(&p, dl);
 	buf_free(&held);
+	buf_free(&cur.cur);
 	reader_free(&rd);
 	pipeline_free(&p);
 	return EXIT_OK;
@@ -1019,6 +1077,9 @@ main(int argc, char **argv)
 		case OPT_TEST: o.mode = MODE_TEST; break;
 		case OPT_JSON: o.json = true; break;
 		case OPT_SPOOL_STATUS: o.mode = MODE_SPOOL; break;
+		case OPT_CURSOR_FILE:
+			o.cursor_file = optarg;
+			break;
 		case OPT_ENGINE:
 			if (!prefilter_engine_parse(optarg, &o.engine)) {
 				fprintf(stderr, "omkapture: --engine: unknown "

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kapture.h"
 #include "log.h"
@@ -109,6 +110,12 @@ pipeline_free(struct pipeline *p)
 	buf_free(&p->body);
 	buf_free(&p->text);
 	buf_free(&p->kept);
+}
+
+void
+pipeline_skip_own_journal(struct pipeline *p)
+{
+	snprintf(p->own_pid, sizeof(p->own_pid), "%ld", (long)getpid());
 }
 
 time_t
@@ -710,6 +717,15 @@ pipeline_line(struct pipeline *p, const char *line, size_t len,
 	input_decode(&p->ev, p->format, line, len);
 	if (p->ev.json_error)
 		p->stats.json_errors++;
+	if (p->own_pid[0] != '\0' && p->ev.json) {
+		const struct slice *pid = input_json_field(&p->ev, "_PID", 4);
+
+		if (pid != NULL && pid->n == strlen(p->own_pid) &&
+		    memcmp(pid->p, p->own_pid, pid->n) == 0) {
+			p->stats.own_lines++;
+			return 0;
+		}
+	}
 	memset(&m, 0, sizeof(m));
 	now = p->sink != NULL ? pipeline_line_time(p) : 0;
 	while (rules_next(p->rules, &p->ev, &m)) {

@@ -30,6 +30,7 @@ struct pipeline_stats {
 	unsigned long invalid_utf8; /* lines with invalid UTF-8 */
 	unsigned long nul_bytes;    /* lines with NUL bytes */
 	unsigned long json_errors;  /* lines that looked like JSON but were not */
+	unsigned long own_lines;    /* our own journal entries, skipped */
 };
 
 struct pipeline {
@@ -47,6 +48,7 @@ struct pipeline {
 	 * of the last line that carried one (the clock runs on from it). */
 	time_t event_clock, event_at;
 	time_t last_sweep;
+	char own_pid[24];           /* skip journal entries with this _PID */
 	int64_t last_full_sweep_ms, last_save_ms;
 	struct log_ratelimit action_rl;
 
@@ -75,6 +77,9 @@ void pipeline_use_state(struct pipeline *p, struct spool *sp);
 void pipeline_tick(struct pipeline *p);
 /* At exit: what pipeline_tick does, and save the state now. */
 void pipeline_finish(struct pipeline *p);
+/* Journal input read from our own journal: skip entries whose _PID is
+ * ours, so omkapture's log lines never come back to it as alerts. */
+void pipeline_skip_own_journal(struct pipeline *p);
 /* The pipeline's clock: arrival time, or with clock = event the newest
  * event time, running on at wall speed since that line came. */
 time_t pipeline_clock(const struct pipeline *p);

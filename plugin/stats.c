@@ -76,6 +76,8 @@ stats_collect(struct stats *st, const struct pipeline *p,
 	    "lines with invalid UTF-8 (repaired)");
 	stats_add(st, "json_errors", false, ps->json_errors,
 	    "lines that looked like JSON but were not");
+	stats_add(st, "own_lines", false, ps->own_lines,
+	    "our own journal entries, skipped (--cursor-file)");
 	stats_add(st, "regex_limit", false, p->rules->limit_errors,
 	    "lines a regex gave up on (match_limit)");
 	if (s != NULL && sp != NULL) {
@@ -172,27 +174,8 @@ stats_prometheus(const struct stats *st, struct buf *out)
 bool
 stats_write_file(const char *path, const struct buf *b)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd, err = 0;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
-	if (fd < 0) {
-		err = errno;
-	} else {
-		if (write_all(fd, b->data, b->len) < 0 || fsync(fd) < 0)
-			err = errno;
-		if (close(fd) < 0 && err == 0)
-			err = errno;
-		if (err == 0 && rename(tmp, path) < 0)
-			err = errno;
-		if (err != 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	if (err != 0) {
-		log_warnx("stats: cannot write %s: %s", path, strerror(err));
-		return false;
-	}
-	return true;
+	if (file_replace(path, b->data, b->len, 0644) == 0)
+		return true;
+	log_warnx("stats: cannot write %s: %s", path, strerror(errno));
+	return false;
 }

@@ -515,6 +515,32 @@ time_parse_rfc3339(const char *s, size_t n, time_t *out)
 	return true;
 }
 
+int
+file_replace(const char *path, const void *data, size_t len, unsigned mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd, err = 0;
+
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    (mode_t)mode);
+	if (fd < 0) {
+		err = errno;
+	} else {
+		if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+			err = errno;
+		if (close(fd) < 0 && err == 0)
+			err = errno;
+		if (err == 0 && rename(tmp, path) < 0)
+			err = errno;
+		if (err != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	errno = err;
+	return err == 0 ? 0 : -1;
+}
+
 /* OMKAPTURE_NOW=@FILE: the time is what FILE says now (tests move it). */
 static time_t
 clock_from_file(const char *path, time_t fallback)

@@ -28,6 +28,12 @@ struct buf;
  * on EINTR; -1 with errno on a read error.
  */
 int read_all(int fd, struct buf *b, size_t max);
+/*
+ * Replace path with data atomically: a temp file beside it (O_EXCL,
+ * O_NOFOLLOW, mode), fsync, rename. -1 with errno, nothing left behind.
+ */
+int file_replace(const char *path, const void *data, size_t len,
+    unsigned mode);
 
 /*
  * A growable byte buffer with a cap fixed at creation (curl's dynbuf):
