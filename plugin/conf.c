@@ -64,6 +64,8 @@ static const struct conf_option conf_options[] = {
 	  "wait between retries while Kapture refuses the token" },
 	{ "kapture", "ref_field", CT_STRING, "omkapture_ref", OFF(ref_field), 0,
 	  "body field carrying the stable reference that identifies duplicates" },
+	{ "kapture", "allow_readable_token", CT_BOOL, "no", OFF(allow_readable_token), 0,
+	  "accept a token_file every user can read (with a warning); by default it is refused" },
 	{ "kapture", "allow_insecure_http", CT_BOOL, "no", OFF(allow_insecure_http), 0,
 	  "allow http:// URLs to hosts other than loopback" },
 	{ "kapture", "comment_sub_status", CT_STRING, "P", OFF(comment_sub_status), 0,
@@ -592,10 +594,25 @@ conf_load_token(struct conf *c, struct diags *d)
 			    "read: %s", c->token_file, strerror(errno));
 			return false;
 		}
-		if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH))
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			diag_error(d, c->path, conf_line(c, "kapture",
+			    "token_file"), "[kapture] token_file %s is not a "
+			    "regular file", c->token_file);
+			close(fd);
+			return false;
+		}
+		if ((sb.st_mode & S_IROTH) && !c->allow_readable_token) {
+			diag_error(d, c->path, conf_line(c, "kapture",
+			    "token_file"), "[kapture] token_file %s is readable "
+			    "by every user: chmod 600 it (or set "
+			    "allow_readable_token = yes)", c->token_file);
+			close(fd);
+			return false;
+		}
+		if (sb.st_mode & (S_IRGRP | S_IROTH))
 			diag_warn(d, c->path, 0, "[kapture] token_file %s is "
-			    "readable by every user; chmod 600 it",
-			    c->token_file);
+			    "readable by %s; chmod 600 it", c->token_file,
+			    (sb.st_mode & S_IROTH) ? "every user" : "its group");
 		n = read(fd, raw, sizeof(raw) - 1);
 		close(fd);
 		if (n < 0) {
@@ -614,6 +631,7 @@ conf_load_token(struct conf *c, struct diags *d)
 		free(c->token);
 		c->token = xstrdup(t);
 		c->token_source = "token_file";
+		secret_protect_process();
 		memset(raw, 0, sizeof(raw));
 		return true;
 	}
@@ -623,6 +641,7 @@ conf_load_token(struct conf *c, struct diags *d)
 		free(c->token);
 		c->token = xstrdup(t);
 		c->token_source = "KAPTURE_TOKEN";
+		secret_protect_process();
 		memset(raw, 0, sizeof(raw));
 		/* Children (curl never forks, but hooks might) must not
 		 * inherit it. */

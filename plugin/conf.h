@@ -43,6 +43,7 @@ struct conf {
 	int64_t auth_retry;      /* seconds */
 	char *ref_field;
 	bool allow_insecure_http;
+	bool allow_readable_token;
 	char *comment_sub_status; /* on_repeat = comment: sub_status sent */
 
 	/* [spool] */

@@ -159,6 +159,22 @@ spool_parse(struct spool_claim *c, bool head_only)
 	return NULL;
 }
 
+const char *
+spool_parse_buf(const char *data, size_t len, bool head_only)
+{
+	struct spool_claim c;
+	const char *why;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = -1;
+	buf_init(&c.raw, SPOOL_FILE_MAX);
+	buf_append(&c.raw, data, len);
+	why = c.raw.truncated ? "larger than a spool file may be" :
+	    spool_parse(&c, head_only);
+	buf_free(&c.raw);
+	return why;
+}
+
 static bool
 spool_check_dir(int fd, const char *path, char *err, size_t errlen)
 {

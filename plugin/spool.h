@@ -164,6 +164,10 @@ long spool_retry_failed(struct spool *sp, FILE *out);
 /* Human-readable listing of what waits and what failed. */
 void spool_print_status(struct spool *sp, FILE *out, int64_t now_ms);
 
+/* Parse a spool file's text (fuzzing, tests): NULL if well formed, else
+ * what is wrong. */
+const char *spool_parse_buf(const char *data, size_t len, bool head_only);
+
 /* Wall clock in milliseconds (names and backoff; not the pinned clock). */
 int64_t spool_now_ms(void);
 

@@ -29,6 +29,11 @@ struct buf;
  */
 int read_all(int fd, struct buf *b, size_t max);
 /*
+ * The process holds a secret from now on: no core dumps (RLIMIT_CORE 0)
+ * and, on Linux, not dumpable (no core, no ptrace by other users).
+ */
+void secret_protect_process(void);
+/*
  * Replace path with data atomically: a temp file beside it (O_EXCL,
  * O_NOFOLLOW, mode), fsync, rename. -1 with errno, nothing left behind.
  */

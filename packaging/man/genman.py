@@ -87,7 +87,7 @@ def parse_config(text):
             tvars = line.split(":", 1)[1].strip()
             cur = None
             continue
-        m = re.match(r"^  (\S+(?: rule key)?)\s{2,}(.*)$", line)
+        m = re.match(r"^  (\S+(?: rule key)?)\s+(.*)$", line)
         if not m or cur is None:
             continue
         key, rest = m.group(1), m.group(2)
