@@ -60,7 +60,7 @@ enum {
 	OPT_OMPROG = 256, OPT_CHECK, OPT_DRYRUN, OPT_TEST, OPT_JSON,
 	OPT_HELP_CONFIG, OPT_TITLE, OPT_DETAILS, OPT_EMAIL, OPT_DUE, OPT_FIELD,
 	OPT_SPOOL_STATUS, OPT_WAIT, OPT_RETRY_FAILED, OPT_ENGINE,
-	OPT_CURSOR_FILE,
+	OPT_CURSOR_FILE, OPT_SEND,
 };
 
 /* One table for getopt and --help, so they cannot disagree. */
@@ -112,7 +112,7 @@ usage(FILE *fp)
 	    "       omkapture -c FILE --check | --dry-run | --test [--json]\n"
 	    "       omkapture -c FILE ticket --title T [--details D] [--email E] [--due WHEN]\n"
 	    "                 [--field K=V]... [--dry-run] [--wait]\n"
-	    "       omkapture -c FILE spool [--retry-failed]\n"
+	    "       omkapture -c FILE spool [--retry-failed | --send]\n"
 	    "       omkapture --version | --help | --help-config\n\n"
 	    "Reads log lines on stdin until EOF, matches them against PCRE2 rules and\n"
 	    "creates Kapture CX tickets. Each ticket request is written to the spool\n"
@@ -147,6 +147,8 @@ usage(FILE *fp)
 	    "                             in the spool for the running helper (exit 0)\n"
 	    "\nspool options:\n"
 	    "  --retry-failed             move every request in failed/ back into the spool\n"
+	    "  --send                     deliver what waits, for at most [spool] shutdown_timeout,\n"
+	    "                             then exit (0: nothing left); for cron where no helper runs\n"
 	    "\nExit status: 0 ok, 1 bad config or rules, 2 usage, 3 runtime failure.\n");
 }
 
@@ -812,11 +814,42 @@ ticket_send(const struct conf *c, const char *key, const char *ref,
 }
 
 /* The spool subcommand: what waits, what failed; re-queue failures. */
+/*
+ * spool --send: deliver what waits in the spool for at most [spool]
+ * shutdown_timeout, then exit (a cron job where no helper runs, e.g. a
+ * monitoring server that only uses the ticket command). Exit 0 when the
+ * spool is empty afterwards, 3 when requests still wait.
+ */
+static int
+spool_send(const struct conf *c)
+{
+	struct delivery dl;
+	char why[512];
+	size_t left;
+
+	http_global_init();
+	if (!delivery_open(&dl, c, why, sizeof(why))) {
+		log_warnx("%s", why);
+		return EXIT_RUNTIME;
+	}
+	signals_init();
+	spool_scan(dl.spool, true);
+	sender_drain(dl.sender, c->shutdown_timeout * 1000, &got_term);
+	spool_scan(dl.spool, true);
+	left = dl.spool->n;
+	printf("%lu sent, %lu failed, %zu still waiting in %s\n",
+	    sender_stats(dl.sender)->sent, sender_stats(dl.sender)->failed,
+	    left, dl.spool->dir);
+	delivery_free(&dl);
+	return left == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
 static int
 cmd_spool(int argc, char **argv, struct opts *o)
 {
 	static const struct option sopts[] = {
 		{ "retry-failed", no_argument, NULL, OPT_RETRY_FAILED },
+		{ "send", no_argument, NULL, OPT_SEND },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -825,7 +858,7 @@ cmd_spool(int argc, char **argv, struct opts *o)
 	struct spool *sp;
 	struct diags d;
 	char why[512];
-	bool retry = false;
+	bool retry = false, send = false;
 	long n;
 	int ch, rc = EXIT_OK;
 
@@ -834,6 +867,7 @@ cmd_spool(int argc, char **argv, struct opts *o)
 	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_RETRY_FAILED: retry = true; break;
+		case OPT_SEND: send = true; break;
 		case 'c': o->config = optarg; o->config_given = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -846,9 +880,19 @@ cmd_spool(int argc, char **argv, struct opts *o)
 	diags_init(&d);
 	c = conf_new();
 	conf_load(c, o->config, &d);
+	if (send) {
+		conf_validate(c, &d, true);
+		if (!conf_load_token(c, &d) && c->token_file == NULL)
+			diag_error(&d, c->path, 0, "no API token: set "
+			    "[kapture] token_file or KAPTURE_TOKEN");
+	}
 	diags_print(&d, stderr);
 	if (d.errors > 0) {
 		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (send) {
+		rc = spool_send(c);
 		goto out;
 	}
 	if ((sp = spool_open(c->spool_dir, c->spool_max, c->spool_max_bytes,
@@ -896,8 +940,9 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 	struct kapture_ticket t;
 	struct conf *c = NULL;
 	struct diags d;
-	struct buf body, dbuf;
+	struct buf body, dbuf, tbuf, ebuf;
 	char duebuf[20], ref[17], *eq, *k;
+	size_t i;
 	const char *why;
 	int64_t secs;
 	uint64_t hv;
@@ -905,8 +950,10 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 	bool dry = o->mode == MODE_DRYRUN, wait = false;
 	int ch, rc = EXIT_RUNTIME;
 
-	buf_init(&dbuf, 1024 * 1024);
+	buf_init(&dbuf, SIZE_MAX / 2);
 	buf_init(&body, SIZE_MAX / 2);
+	memset(&tbuf, 0, sizeof(tbuf));
+	memset(&ebuf, 0, sizeof(ebuf));
 	diags_init(&d);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:vqh", topts, NULL)) != -1) {
@@ -955,10 +1002,41 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (details != NULL && !strcmp(details, "-")) {
-		if (read_all(STDIN_FILENO, &dbuf, SIZE_MAX) < 0)
-			fatal("reading details from stdin");
-		details = dbuf.data ? dbuf.data : "";
+	if (email != NULL && *email == '\0')
+		email = NULL;
+	c = conf_new();
+	conf_load(c, o->config, &d);
+	conf_validate(c, &d, !dry);
+	if (!dry && !conf_load_token(c, &d) && c->token_file == NULL)
+		diag_error(&d, c->path, 0, "no API token: set [kapture] "
+		    "token_file or KAPTURE_TOKEN");
+	diags_print(&d, stderr);
+	if (d.errors > 0) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	/* What the config's [defaults] say, where the command line is
+	 * silent: email, due and field.* with plain values (a template
+	 * needs a matched line, which a ticket has not). */
+	for (i = 0; i < c->ndefaults; i++) {
+		const struct conf_kv *kv = &c->defaults[i];
+
+		if (strstr(kv->value, "${") != NULL || *kv->value == '\0')
+			continue;
+		if (!strcmp(kv->key, "email") && email == NULL)
+			email = kv->value;
+		else if (!strcmp(kv->key, "due") && due == NULL)
+			due = kv->value;
+		else if (!strncmp(kv->key, "field.", 6)) {
+			/* A --field with the same top-level key wins. */
+			char *top = xstrndup(kv->key + 6,
+			    strcspn(kv->key + 6, ".["));
+
+			if (fields_get(fields, top) == NULL)
+				(void)fields_add(fields, kv->key + 6,
+				    tmpl_new_literal(kv->value));
+			free(top);
+		}
 	}
 	if (due != NULL && due[0] == '+') {
 		if (!duration_parse(due + 1, &secs)) {
@@ -976,17 +1054,38 @@ cmd_ticket(int argc, char **argv, struct opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* The caps and UTF-8 repair every rule's ticket gets. */
+	buf_init(&tbuf, (size_t)c->title_max * 4 + 16);
+	utf8_append_repaired(&tbuf, title, strlen(title));
+	pipeline_cap_title(&tbuf, (size_t)c->title_max);
+	title = tbuf.data;
+	if (details != NULL && !strcmp(details, "-")) {
+		/* A little more than fits, so a cut shows. */
+		struct buf raw;
 
-	c = conf_new();
-	conf_load(c, o->config, &d);
-	conf_validate(c, &d, !dry);
-	if (!dry && !conf_load_token(c, &d) && c->token_file == NULL)
-		diag_error(&d, c->path, 0, "no API token: set [kapture] "
-		    "token_file or KAPTURE_TOKEN");
-	diags_print(&d, stderr);
-	if (d.errors > 0) {
-		rc = EXIT_CONFIG;
-		goto out;
+		buf_init(&raw, (size_t)c->details_max + 1);
+		if (read_all(STDIN_FILENO, &raw, (size_t)c->details_max + 1) < 0)
+			fatal("reading details from stdin");
+		if (raw.len > (size_t)c->details_max || raw.truncated)
+			log_warnx("ticket: details longer than details_max "
+			    "(%lld bytes): cut", (long long)c->details_max);
+		utf8_append_repaired(&dbuf, raw.data ? raw.data : "", raw.len);
+		if (raw.truncated)
+			dbuf.truncated = true;
+		buf_free(&raw);
+	} else if (details != NULL) {
+		utf8_append_repaired(&dbuf, details, strlen(details));
+	}
+	if (details != NULL) {
+		pipeline_cap_bytes(&dbuf, (size_t)c->details_max,
+		    PIPELINE_DETAILS_MARKER);
+		details = dbuf.data ? dbuf.data : "";
+	}
+	if (email != NULL) {
+		buf_init(&ebuf, (size_t)c->field_max + 16);
+		utf8_append_repaired(&ebuf, email, strlen(email));
+		pipeline_cap_bytes(&ebuf, (size_t)c->field_max, "");
+		email = ebuf.data;
 	}
 
 	hv = hash_fnv1a(HASH_FNV_INIT, title, strlen(title) + 1);
@@ -1025,6 +1124,8 @@ out:
 	fields_free(fields);
 	buf_free(&body);
 	buf_free(&dbuf);
+	buf_free(&tbuf);
+	buf_free(&ebuf);
 	diags_free(&d);
 	conf_free(c);
 	return rc;

@@ -144,7 +144,7 @@ pipeline_line_time(struct pipeline *p)
 }
 
 /* Cut the title to title_max characters, ending with a visible marker. */
-static void
+void
 pipeline_cap_title(struct buf *b, size_t max_chars)
 {
 	size_t off;
@@ -158,7 +158,7 @@ pipeline_cap_title(struct buf *b, size_t max_chars)
 }
 
 /* Cut to max bytes on a character boundary, marker included. */
-static void
+void
 pipeline_cap_bytes(struct buf *b, size_t max, const char *marker)
 {
 	size_t mlen = strlen(marker);

@@ -56,6 +56,13 @@ struct pipeline {
 	struct buf title, details, email, due, key, body, text, kept;
 };
 
+/* The caps every ticket gets (the ticket command too): a title cut to
+ * max_chars characters ending in an ellipsis; a value cut to max bytes
+ * on a character boundary, marker included. */
+#define PIPELINE_DETAILS_MARKER "\n\xe2\x80\xa6[truncated]"
+void pipeline_cap_title(struct buf *b, size_t max_chars);
+void pipeline_cap_bytes(struct buf *b, size_t max, const char *marker);
+
 /* The pipeline borrows c, rs and s; they must outlive it. */
 void pipeline_init(struct pipeline *p, const struct conf *c,
     struct ruleset *rs, struct sink *s, enum input_format fmt);

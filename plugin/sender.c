@@ -336,6 +336,16 @@ sender_fill_ticket(struct sender *s, struct sender_slot *sl)
 	snprintf(ph, sizeof(ph), "\"" SPOOL_TICKET_PLACEHOLDER "%s\"",
 	    c->ticket_ref);
 	phn = strlen(ph);
+	if (s->resolve == NULL) {
+		/* Not the helper that knows ticket ids (spool --send):
+		 * leave it to that one. */
+		struct spool_entry *e = spool_find(s->sp, c->name);
+
+		if (e != NULL)
+			e->next_ms = spool_now_ms() + 60000;
+		spool_release(s->sp, c);
+		return false;
+	}
 	if (s->resolve != NULL)
 		id = s->resolve(s->resolve_arg, c->ticket_ref);
 	at = sender_find(c->body, c->len, ph, phn);
