@@ -793,8 +793,22 @@ test_token_file_world_readable(void **state)
 	struct conf *c;
 	char want[512];
 
+	/* Readable by every user: refused, naming the way out. */
 	t_write_file(t->token, "tok\n", 0644);
 	c = t_token_conf(t, &d);
+	assert_false(conf_load_token(c, &d));
+	assert_null(c->token);
+	assert_int_equal(d.errors, 1);
+	snprintf(want, sizeof(want), CONF_NAME ":2: error: [kapture] "
+	    "token_file %s is readable by every user: chmod 600 it (or set "
+	    "allow_readable_token = yes)\n", t->token);
+	t_assert_diags(&d, want);
+	diags_free(&d);
+	conf_free(c);
+
+	/* allow_readable_token = yes: taken, with a warning. */
+	c = t_token_conf(t, &d);
+	c->allow_readable_token = true;
 	assert_true(conf_load_token(c, &d));
 	assert_string_equal(c->token, "tok");
 	assert_int_equal(d.errors, 0);
@@ -806,11 +820,15 @@ test_token_file_world_readable(void **state)
 	diags_free(&d);
 	conf_free(c);
 
-	/* Group-readable is fine. */
+	/* Group-readable: taken, with a warning. */
 	t_write_file(t->token, "tok\n", 0640);
 	c = t_token_conf(t, &d);
 	assert_true(conf_load_token(c, &d));
-	assert_int_equal(d.n, 0);
+	assert_int_equal(d.errors, 0);
+	snprintf(want, sizeof(want), CONF_NAME ": warning: [kapture] "
+	    "token_file %s is readable by its group; chmod 600 it\n",
+	    t->token);
+	t_assert_diags(&d, want);
 	diags_free(&d);
 	conf_free(c);
 }
