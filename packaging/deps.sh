@@ -6,9 +6,10 @@ set -eu
 PKGS="gcc make cmake pkg-config libc6-dev
 libpcre2-dev libyajl-dev libcurl4-openssl-dev ca-certificates
 libcmocka-dev python3 rsyslog bsdutils
-dpkg-dev file"
+dpkg-dev file openssl"
 # dpkg-dev and file: the .deb's Depends come from dpkg-shlibdeps, which
 # CPack runs through `file` (integration/package).
+# openssl: integration/hardening makes its self-signed certificates with it.
 # Wanted, not required: the rule prefilter falls back to its own literal
 # scanner without Vectorscan (which Debian builds for some CPUs only); rpm
 # (rpmbuild) makes the .rpm too, which integration/package then checks.

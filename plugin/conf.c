@@ -637,6 +637,9 @@ conf_load_token(struct conf *c, struct diags *d)
 	}
 	if ((env = getenv("KAPTURE_TOKEN")) != NULL && *env != '\0') {
 		snprintf(raw, sizeof(raw), "%s", env);
+		/* unsetenv() drops the pointer, not the bytes, which
+		 * /proc/PID/environ still shows: wipe them first. */
+		explicit_bzero((char *)env, strlen(env));
 		t = conf_trim_token(raw);
 		free(c->token);
 		c->token = xstrdup(t);

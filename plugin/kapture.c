@@ -213,6 +213,35 @@ kapture_is_auth_message(const char *m)
 	return false;
 }
 
+/* The API answers flat objects. yajl's tree (parse and free) recurses
+ * once per level: an answer nested deeper than this is not the API's and
+ * is never parsed (a million '[' would overflow the stack). */
+#define KAPTURE_MAX_DEPTH 64
+
+static bool
+kapture_depth_ok(const char *s, size_t n)
+{
+	size_t i, depth = 0;
+	bool in_str = false;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = false;
+		} else if (s[i] == '"') {
+			in_str = true;
+		} else if (s[i] == '[' || s[i] == '{') {
+			if (++depth > KAPTURE_MAX_DEPTH)
+				return false;
+		} else if ((s[i] == ']' || s[i] == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return true;
+}
+
 void
 kapture_classify(long http_status, const char *body, size_t len,
     struct kapture_result *r)
@@ -233,6 +262,7 @@ kapture_classify(long http_status, const char *body, size_t len,
 		return;
 	}
 	if (body != NULL && len > 0 && memchr(body, '\0', len) == NULL &&
+	    kapture_depth_ok(body, len) &&
 	    (root = yajl_tree_parse(body, err, sizeof(err))) != NULL)
 		obj = kapture_object(root);
 	if (obj != NULL) {

@@ -270,7 +270,7 @@ runtime_free(struct runtime *rt)
  */
 static bool
 runtime_load(struct runtime *rt, const struct opts *o, struct diags *d,
-    bool need_send)
+    bool need_send, const struct conf *prev)
 {
 	memset(rt, 0, sizeof(*rt));
 	rt->conf = conf_new();
@@ -286,7 +286,15 @@ runtime_load(struct runtime *rt, const struct opts *o, struct diags *d,
 	if (d->errors == 0)
 		rules_prefilter(rt->rules, (int)o->engine);
 	if (need_send || o->mode == MODE_CHECK) {
-		if (!conf_load_token(rt->conf, d) && rt->conf->token_file == NULL) {
+		/* A reload: KAPTURE_TOKEN was read (and wiped) at start; it
+		 * stays the token unless the new config names a file. */
+		if (prev != NULL && prev->token != NULL &&
+		    rt->conf->token_file == NULL && prev->token_source != NULL &&
+		    !strcmp(prev->token_source, "KAPTURE_TOKEN")) {
+			rt->conf->token = xstrdup(prev->token);
+			rt->conf->token_source = prev->token_source;
+		} else if (!conf_load_token(rt->conf, d) &&
+		    rt->conf->token_file == NULL) {
 			if (need_send)
 				diag_error(d, rt->conf->path, 0, "no API token: "
 				    "set [kapture] token_file or KAPTURE_TOKEN");
@@ -407,7 +415,7 @@ reload(struct runtime *rt, struct pipeline *p, const struct opts *o,
 	struct diags d;
 
 	diags_init(&d);
-	if (!runtime_load(&nrt, o, &d, o->mode == MODE_RUN)) {
+	if (!runtime_load(&nrt, o, &d, o->mode == MODE_RUN, rt->conf)) {
 		diags_print(&d, stderr);
 		log_warnx("reload failed: %zu error%s; keeping the running "
 		    "configuration", d.errors, d.errors == 1 ? "" : "s");
@@ -604,7 +612,11 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 			break;
 		}
 		pipeline_tick(&p);
-		cursor_save(&cur, false);
+		/* Past an entry only once its dedup effect (a count below a
+		 * threshold, say) is saved too: a crash then re-reads it. */
+		if (cur.dirty && spool_now_ms() >= cur.next_ms &&
+		    pipeline_save_for_cursor(&p))
+			cursor_save(&cur, false);
 		if (dl->sender != NULL)
 			sender_step(dl->sender);
 		if (o->mode == MODE_RUN && spool_now_ms() >= prom_next) {
@@ -656,7 +668,6 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 		}
 		more = true;
 	}
-	cursor_save(&cur, true);
 	if (holding)
 		/* Stopped while the spool could not take it: say what it
 		 * was, so it can be replayed by hand. */
@@ -668,6 +679,10 @@ run_loop(struct runtime *rt, const struct opts *o, struct delivery *dl)
 		/* After the drain: it may have learnt ticket ids. */
 		pipeline_finish(&p);
 		write_prometheus(&p, dl);
+	}
+	if (p.state_spool == NULL || !dedup_dirty(p.dedup))
+		cursor_save(&cur, true);
+	if (dl->sender != NULL) {
 		if (dl->spool->n > 0)
 			log_info("exiting with %zu request%s in the spool %s; "
 			    "they are sent at the next start", dl->spool->n,
@@ -1150,6 +1165,10 @@ main(int argc, char **argv)
 		longopts[i] = cli_options[i].opt;
 	memset(&longopts[NCLI], 0, sizeof(longopts[NCLI]));
 	log_init("omkapture", LOG_LEVEL_INFO);
+	/* The token may be in our environment already: no core dump or
+	 * ptrace from now on, even before it is read. */
+	if (getenv("KAPTURE_TOKEN") != NULL)
+		secret_protect_process();
 
 	/* '+': stop at the first non-option, the "ticket" subcommand. */
 	while ((ch = getopt_long(argc, argv, "+c:r:f:vqhV", longopts,
@@ -1233,7 +1252,7 @@ main(int argc, char **argv)
 	}
 
 	diags_init(&d);
-	runtime_load(&rt, &o, &d, o.mode == MODE_RUN);
+	runtime_load(&rt, &o, &d, o.mode == MODE_RUN, NULL);
 	diags_sort(&d);
 	if (o.mode == MODE_CHECK) {
 		diags_print(&d, stderr);

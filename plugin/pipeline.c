@@ -637,10 +637,25 @@ refused:
 static void
 pipeline_save(struct pipeline *p)
 {
+	int64_t t0 = spool_now_ms();
+
 	if (p->state_spool == NULL)
 		return;
-	if (state_save(p->dedup, p->state_spool, pipeline_clock(p)))
+	if (state_save(p->dedup, p->state_spool, pipeline_clock(p))) {
 		p->last_save_ms = spool_now_ms();
+		p->save_cost_ms = p->last_save_ms - t0;
+		p->saves++;
+	}
+}
+
+bool
+pipeline_save_for_cursor(struct pipeline *p)
+{
+	if (p->state_spool == NULL || !dedup_dirty(p->dedup))
+		return true;
+	if (p->save_cost_ms < 50 && spool_now_ms() - p->last_save_ms >= 1000)
+		pipeline_save(p);
+	return !dedup_dirty(p->dedup);
 }
 
 void

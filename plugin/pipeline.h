@@ -50,6 +50,8 @@ struct pipeline {
 	time_t last_sweep;
 	char own_pid[24];           /* skip journal entries with this _PID */
 	int64_t last_full_sweep_ms, last_save_ms;
+	unsigned long saves;        /* state saves done */
+	int64_t save_cost_ms;       /* how long the last one took */
 	struct log_ratelimit action_rl;
 
 	/* Reused for every ticket: no allocation per line once warm. */
@@ -82,6 +84,13 @@ void pipeline_use_state(struct pipeline *p, struct spool *sp);
  * passed, and save the state when due.
  */
 void pipeline_tick(struct pipeline *p);
+/*
+ * --cursor-file wants the state saved so it can move on: save it now if
+ * it changed, a second has passed since the last save, and saves are
+ * cheap (the last took under 50 ms; a big table waits for
+ * state_interval). Returns true if the state is saved (clean) now.
+ */
+bool pipeline_save_for_cursor(struct pipeline *p);
 /* At exit: what pipeline_tick does, and save the state now. */
 void pipeline_finish(struct pipeline *p);
 /* Journal input read from our own journal: skip entries whose _PID is

@@ -663,6 +663,38 @@ test_outcome_names(void **state)
 	assert_string_equal(kapture_outcome_name(KAPTURE_FAIL), "failed");
 }
 
+/* A million levels of nesting once overflowed the stack in yajl's tree
+ * (parse and free recurse per level): deeper than 64 is not parsed, and a
+ * 2xx answer that is no flat object is retried. */
+static void
+test_classify_deep_nesting(void **state)
+{
+	struct kapture_result r;
+	size_t n = 500000, i;
+	char *b = malloc(2 * n + 1);
+	char ok[256];
+
+	(void)state;
+	assert_non_null(b);
+	for (i = 0; i < n; i++) {
+		b[i] = '[';
+		b[n + i] = ']';
+	}
+	b[2 * n] = '\0';
+	kapture_classify(200, b, 2 * n, &r);
+	assert_int_equal(r.outcome, KAPTURE_RETRY);
+	assert_string_equal(r.message,
+	    "HTTP 200 with a body that is not a JSON object");
+	free(b);
+	/* Brackets inside strings do not count; 60 levels are fine. */
+	snprintf(ok, sizeof(ok), "{\"status\":\"success\",\"ticket_id\":"
+	    "\"7\",\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[\",\"y\":%s}", "[[[[[[[[[[]]]]]]]]]]");
+	kapture_classify(200, ok, strlen(ok), &r);
+	assert_int_equal(r.outcome, KAPTURE_DONE);
+	assert_string_equal(r.ticket_id, "7");
+}
+
 int
 main(void)
 {
@@ -687,6 +719,7 @@ main(void)
 		cmocka_unit_test(test_classify_message_cleaned),
 		cmocka_unit_test(test_outcome_names),
 		cmocka_unit_test(test_classify_auth_substring),
+		cmocka_unit_test(test_classify_deep_nesting),
 	};
 
 	setenv("TZ", "UTC", 1);
