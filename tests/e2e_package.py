@@ -124,6 +124,12 @@ def expected_files():
         "/usr/bin/omkapture": "-rwxr-xr-x",
         "/usr/lib/omkapture/omkapture-journal": "-rwxr-xr-x",
         "/usr/lib/systemd/system/omkapture-journal.service": "-rw-r--r--",
+        "/usr/lib/omkapture/omkapture-nagios": "-rwxr-xr-x",
+        "/usr/lib/omkapture/omkapture-zabbix": "-rwxr-xr-x",
+        "/usr/lib/omkapture/omkapture-monit": "-rwxr-xr-x",
+        "/usr/lib/omkapture/omkapture-alertmanager": "-rwxr-xr-x",
+        "/usr/lib/systemd/system/omkapture-alertmanager.service": "-rw-r--r--",
+        "/usr/share/doc/omkapture/README.hooks.md": "-rw-r--r--",
         "/usr/share/doc/omkapture/README.md": "-rw-r--r--",
         "/usr/share/doc/omkapture/copyright": "-rw-r--r--",
     })
