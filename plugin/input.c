@@ -132,6 +132,16 @@ struct input_parser {
 	size_t bytes_start;      /* store offset of its decoded bytes */
 	size_t known[KEY_COUNT]; /* first jfield index + 1 of each key, or 0 */
 	struct input_jmeta *meta;
+	uint64_t *stops;         /* the scanner's index of the line */
+	size_t stops_alloc;
+
+	/*
+	 * The last RFC 3339 time with a zone that a JSON line carried, and
+	 * its value: a stream of lines mostly repeats the second before.
+	 */
+	char time_text[40];
+	size_t time_len;
+	time_t time_val;
 
 	/* RFC 3164 times: the local year now, and local hours' epochs. */
 	time_t now_at;
@@ -210,6 +220,7 @@ input_reset(struct event *ev, const char *line, size_t len)
 	ev->format = INPUT_PLAIN;
 	ev->json = false;
 	ev->json_error = false;
+	ev->known_utf8 = false;
 	ev->njfields = 0;
 	buf_reset(&ev->store);
 }
@@ -218,35 +229,71 @@ input_reset(struct event *ev, const char *line, size_t len)
 
 /*
  * Every top-level key of every line is looked up, so the candidates are
- * narrowed by length first: bit k of input_keys_bylen[n] is set when key
- * k is n bytes long. Filled in by input_event_init.
+ * narrowed by length first (bit k of input_keys_bylen[n] is set when key
+ * k is n bytes long), and a candidate is compared as up to three words
+ * loaded from the key: no memcmp call, no byte loop, and no load outside
+ * the key's own bytes. Filled in by input_event_init.
  */
 #define INPUT_KEY_MAXLEN 20
 static uint32_t input_keys_bylen[INPUT_KEY_MAXLEN + 1];
+static struct {
+	uint64_t w[3];
+} input_keys_words[KEY_COUNT];
+
+/* n bytes at p as words: overlapping loads, so each n has one layout. */
+static inline void
+json_key_words(const unsigned char *p, size_t n, uint64_t w[3])
+{
+	uint32_t a, b;
+	uint16_t h;
+
+	w[1] = w[2] = 0;
+	if (n >= 8) {
+		memcpy(&w[0], p, 8);
+		memcpy(&w[1], p + n - 8, 8);
+		if (n > 16)
+			memcpy(&w[2], p + 8, 8);
+	} else if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		w[0] = a | (uint64_t)b << 32;
+	} else if (n >= 2) {
+		memcpy(&h, p, 2);
+		w[0] = h | (uint64_t)p[n - 1] << 16;
+	} else
+		w[0] = n == 1 ? p[0] : 0;
+}
 
 static void
 json_keys_init(void)
 {
 	int k;
 
-	for (k = 0; k < KEY_COUNT; k++)
+	for (k = 0; k < KEY_COUNT; k++) {
 		input_keys_bylen[input_keys[k].len] |= 1u << k;
+		json_key_words((const unsigned char *)input_keys[k].name,
+		    input_keys[k].len, input_keys_words[k].w);
+	}
 }
 
-static int
+static inline int
 json_key_lookup(const unsigned char *key, size_t n)
 {
+	uint64_t w[3];
 	uint32_t cand;
 	int k;
 
-	if (n > INPUT_KEY_MAXLEN)
+	if (n > INPUT_KEY_MAXLEN || (cand = input_keys_bylen[n]) == 0)
 		return -1;
-	for (cand = input_keys_bylen[n]; cand != 0; cand &= cand - 1) {
+	json_key_words(key, n, w);
+	do {
 		k = __builtin_ctz(cand);
-		if (input_keys[k].name[0] == key[0] &&
-		    memcmp(input_keys[k].name, key, n) == 0)
+		if (input_keys_words[k].w[0] == w[0] &&
+		    input_keys_words[k].w[1] == w[1] &&
+		    input_keys_words[k].w[2] == w[2])
 			return k;
-	}
+		cand &= cand - 1;
+	} while (cand != 0);
 	return -1;
 }
 
@@ -626,6 +673,30 @@ json_syslogtag(struct event *ev, bool want_program, bool want_pid)
 	}
 }
 
+/*
+ * time_parse_rfc3339 with a one-entry cache. Only a time with a zone is
+ * cached: without one it is local time (mktime), which depends on TZ.
+ */
+static bool
+json_time(struct input_parser *ip, const struct slice *s, time_t *t)
+{
+	if (s->n == ip->time_len && s->n != 0 &&
+	    memcmp(s->p, ip->time_text, s->n) == 0) {
+		*t = ip->time_val;
+		return true;
+	}
+	if (!time_parse_rfc3339(s->p, s->n, t))
+		return false;
+	if (s->n <= sizeof(ip->time_text) && s->n >= 20 &&
+	    (s->p[s->n - 1] == 'Z' || s->p[s->n - 1] == 'z' ||
+	    s->p[s->n - 6] == '+' || s->p[s->n - 6] == '-')) {
+		memcpy(ip->time_text, s->p, s->n);
+		ip->time_len = s->n;
+		ip->time_val = *t;
+	}
+	return true;
+}
+
 static void
 json_rsyslog(struct event *ev, bool generic)
 {
@@ -658,7 +729,7 @@ json_rsyslog(struct event *ev, bool generic)
 			ev->facility = pri / 8;
 	}
 	if ((s = json_get(ev, KEY_TIMEREPORTED, JM_TEXT)) != NULL &&
-	    !time_parse_rfc3339(s->p, s->n, &ev->time))
+	    !json_time(ev->parser, s, &ev->time))
 		ev->time = 0;
 }
 
@@ -760,14 +831,19 @@ json_yajl(struct event *ev, enum input_format fmt, const char *line,
  * anything it does not handle itself: odd whitespace (\v, \f), nesting
  * deeper than INPUT_JSON_DEPTH, a line longer than the store's cap, or
  * any syntax error. So it accepts a subset of what yajl accepts, and
- * the differential test in test_input.c holds it to the same results.
+ * the differential test in test_input_json.c holds it to the same results.
  *
- * It records each top-level field's raw span and decodes only what the
- * event itself needs (the known keys); other escaped strings, nested
- * values with blanks and MESSAGE byte arrays stay lazy until
- * input_json_field asks. Everything decoded shrinks and comes from
- * disjoint parts of the line, so once the store holds the line's length
- * it never moves during the line: slices point into it at once.
+ * It first indexes the line (scan_index: a bit per quote, backslash and
+ * control byte, 16 bytes at a time), so finding the end of a string is
+ * a bit lookup, not another pass over its bytes. It records each
+ * top-level field's raw span and decodes only what the event itself
+ * needs (the first value of each known key, in the same pass as its
+ * validation); other escaped strings, nested values with blanks and
+ * MESSAGE byte arrays stay lazy until input_json_field asks. Everything
+ * decoded shrinks and comes from disjoint parts of the line, so once the
+ * store holds the line's length it never moves during the line: slices
+ * point into it at once. The index takes a bit per byte of the longest
+ * line, which the store's cap bounds.
  */
 
 enum input_json_path input_json_path = INPUT_JSON_DEFAULT;
@@ -782,6 +858,27 @@ static const unsigned char scan_special[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
+/*
+ * Decoded bytes go to the store with 16-byte copies that may run past
+ * what they decode (scan_copy), so the store keeps this much room
+ * beyond the line.
+ */
+#define SCAN_PAD 32
+
+/* The per-line helpers below are small and run per string or per token. */
+#if defined(__GNUC__)
+#define SCAN_INLINE static inline __attribute__((always_inline))
+#else
+#define SCAN_INLINE static inline
+#endif
+
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(INPUT_NO_SIMD)
+#define SCAN_SSE2 1
+#endif
+
+/* A decoded value may hold a byte >= 0x80 (see scan_decode's `high`). */
+#define SCAN_HIGH_OUT 0x10000u
+
 /* JSON's own blanks; yajl's other ones (\v, \f) are left to yajl. */
 static bool
 scan_blank(unsigned char c)
@@ -789,61 +886,145 @@ scan_blank(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static size_t
+SCAN_INLINE size_t
 scan_blanks(const unsigned char *s, size_t i, size_t n)
 {
-	while (i < n && scan_blank(s[i]))
+	while (i < n && s[i] <= ' ' && scan_blank(s[i]))
 		i++;
 	return i;
 }
 
-/* The first '"', '\\' or control byte at or after i, or n. */
-static size_t
-scan_plain(const unsigned char *s, size_t i, size_t n)
+/*
+ * scan_blanks where a non-blank is known to follow before n (the
+ * closing brace): none, or the one space most producers put after ':'
+ * and ',', costs a compare or two.
+ */
+SCAN_INLINE size_t
+scan_skip(const unsigned char *s, size_t i, size_t n)
 {
-#if defined(__SSE2__) && defined(__GNUC__)
-	/* Sixteen bytes at a time; x <= 0x1f is max(x, 0x1f) == 0x1f. */
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i bslash = _mm_set1_epi8('\\');
-	const __m128i ctl = _mm_set1_epi8(0x1f);
-	__m128i x;
-	unsigned hit;
+	if (s[i] > ' ')
+		return i;
+	if (s[i] == ' ' && s[i + 1] > ' ')
+		return i + 1;
+	return scan_blanks(s, i, n);
+}
 
-	while (n - i >= 16) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
-		    _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
-		    _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)));
-		if (hit != 0)
-			return i + (size_t)__builtin_ctz(hit);
-		i += 16;
-	}
-#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/*
-	 * Eight bytes at a time: the classic "has a zero byte" test on
-	 * x ^ '"', x ^ '\\' and "has a byte below 0x20" on x. False hits
-	 * only ever lie above a true one, so the lowest flagged byte is
-	 * exact.
-	 */
+#if defined(SCAN_SSE2)
+/*
+ * Sixteen bytes at p: a bit per '"', '\\' or control byte. x ^ 2 maps
+ * '"' to 0x20 and keeps a control byte below it, so one unsigned
+ * compare (min(y, 0x20) == y) finds both. *high gathers the bytes, for
+ * their top bits.
+ */
+SCAN_INLINE uint64_t
+scan_mask16(const unsigned char *p, __m128i *high)
+{
+	const __m128i two = _mm_set1_epi8(2);
+	const __m128i c20 = _mm_set1_epi8(0x20);
+	const __m128i bslash = _mm_set1_epi8('\\');
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i y = _mm_xor_si128(x, two);
+
+	*high = _mm_or_si128(*high, x);
+	return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpeq_epi8(_mm_min_epu8(y, c20), y),
+	    _mm_cmpeq_epi8(x, bslash)));
+}
+#else
+/*
+ * Eight bytes at p, without SIMD: exact per-byte tests (no borrow
+ * crosses a byte, unlike the "has a zero byte" trick), their high bits
+ * gathered into eight bits by one multiplication.
+ */
+SCAN_INLINE uint64_t
+scan_mask8(const unsigned char *p, unsigned *high)
+{
 	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t lows = 0x7f7f7f7f7f7f7f7fULL;
 	const uint64_t highs = 0x8080808080808080ULL;
 	uint64_t x, q, b, t;
+	unsigned k;
 
-	while (n - i >= 8) {
-		memcpy(&x, s + i, 8);
-		q = x ^ (ones * '"');
-		b = x ^ (ones * '\\');
-		t = (((q - ones) & ~q) | ((b - ones) & ~b) |
-		    ((x - ones * 0x20) & ~x)) & highs;
-		if (t != 0)
-			return i + (size_t)(__builtin_ctzll(t) >> 3);
-		i += 8;
+	x = 0;
+	for (k = 0; k < 8; k++)
+		x |= (uint64_t)p[k] << (8 * k);
+	if ((x & highs) != 0)
+		*high |= 1;
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	t = (~(((q & lows) + lows) | q) | ~(((b & lows) + lows) | b) |
+	    ~(((x & lows) + ones * 0x60) | x)) & highs;
+	return ((t >> 7) * 0x0102040810204080ULL) >> 56;
+}
+#endif
+
+/*
+ * The scanner's index of a line: bit i of stops is set when byte i is
+ * '"', '\\' or a control byte, and bit n as a sentinel, so every string
+ * is found by looking up its next set bit instead of scanning bytes
+ * again. Built in one pass over the line; returns nonzero if the line
+ * has a byte >= 0x80.
+ */
+static unsigned
+scan_index(struct input_parser *ip, const unsigned char *s, size_t n)
+{
+	size_t i = 0, words = n / 64 + 1;
+	uint64_t *st, w;
+	unsigned high = 0;
+#if defined(SCAN_SSE2)
+	__m128i hv = _mm_setzero_si128();
+#endif
+
+	if (words > ip->stops_alloc) {
+		ip->stops = xrealloc(ip->stops, words * sizeof(*ip->stops));
+		ip->stops_alloc = words;
+	}
+	st = ip->stops;
+#if defined(SCAN_SSE2)
+	for (; n - i >= 64; i += 64)
+		st[i / 64] = scan_mask16(s + i, &hv) |
+		    scan_mask16(s + i + 16, &hv) << 16 |
+		    scan_mask16(s + i + 32, &hv) << 32 |
+		    scan_mask16(s + i + 48, &hv) << 48;
+	for (w = 0; n - i >= 16; i += 16)
+		w |= scan_mask16(s + i, &hv) << (i % 64);
+	if (i < n && n >= 16) {
+		/* The line's last 16 bytes, shifted to start at byte i. */
+		w |= scan_mask16(s + n - 16, &hv) >> (16 - (n - i)) <<
+		    (i % 64);
+		i = n;
+	}
+	high = (unsigned)_mm_movemask_epi8(hv);
+#else
+	for (w = 0; n - i >= 8; i += 8) {
+		w |= scan_mask8(s + i, &high) << (i % 64);
+		if (i % 64 == 56) {
+			st[i / 64] = w;
+			w = 0;
+		}
 	}
 #endif
-	while (i < n && !scan_special[s[i]])
-		i++;
-	return i;
+	for (; i < n; i++) {
+		high |= s[i] & 0x80;
+		if (scan_special[s[i]])
+			w |= 1ULL << (i % 64);
+	}
+	st[n / 64] = w | 1ULL << (n % 64);
+	return high;
+}
+
+/* The first '"', '\\' or control byte at or after i, or n. */
+SCAN_INLINE size_t
+scan_stop(const uint64_t *stops, size_t i)
+{
+	const uint64_t *w = stops + i / 64;
+	uint64_t b = *w >> (i % 64);
+
+	if (b != 0)
+		return i + (unsigned)__builtin_ctzll(b);
+	while (*++w == 0)
+		;
+	return (size_t)(w - stops) * 64 + (unsigned)__builtin_ctzll(*w);
 }
 
 static int
@@ -857,45 +1038,66 @@ scan_hex(unsigned char c)
 	return -1;
 }
 
-/*
- * A string whose opening quote is at s[i]: on success *end is just past
- * the closing quote and *esc tells whether it holds escapes.
- */
+/* Four hex digits at s[0..3] (the caller checked they are there). */
 static bool
-scan_string(const unsigned char *s, size_t i, size_t n, size_t *end,
-    bool *esc)
+scan_hex4_ok(const unsigned char *s)
 {
-	size_t k;
+	return scan_hex(s[0]) >= 0 && scan_hex(s[1]) >= 0 &&
+	    scan_hex(s[2]) >= 0 && scan_hex(s[3]) >= 0;
+}
 
-	*esc = false;
-	for (i++;;) {
-		i = scan_plain(s, i, n);
+/*
+ * The rest of a string from i, its first stop byte (scan_stop's
+ * result) when that is not the closing quote: the index of the closing
+ * quote, or 0 if the string is not valid JSON. A string that gets here
+ * and is valid holds escapes.
+ */
+static size_t
+scan_str_rest(const unsigned char *s, const uint64_t *stops, size_t i,
+    size_t n)
+{
+	for (;;) {
 		if (i >= n)
-			return false;
-		if (s[i] == '"') {
-			*end = i + 1;
-			return true;
-		}
+			return 0;
+		if (s[i] == '"')
+			return i;
 		if (s[i] != '\\' || i + 1 >= n)
-			return false;
-		*esc = true;
+			return 0;
 		switch (s[i + 1]) {
 		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
 		case 'r': case 't':
 			i += 2;
 			break;
 		case 'u':
-			if (n - i < 6)
-				return false;
-			for (k = 2; k < 6; k++)
-				if (scan_hex(s[i + k]) < 0)
-					return false;
+			if (n - i < 6 || !scan_hex4_ok(s + i + 2))
+				return 0;
 			i += 6;
 			break;
 		default:
-			return false;
+			return 0;
 		}
+		i = scan_stop(stops, i);
 	}
+}
+
+/*
+ * A string whose opening quote is at s[i]: on success *end is just past
+ * the closing quote and *esc tells whether it holds escapes.
+ */
+static bool
+scan_string(const unsigned char *s, const uint64_t *stops, size_t i,
+    size_t n, size_t *end, bool *esc)
+{
+	*esc = false;
+	i = scan_stop(stops, i + 1);
+	if (i >= n || s[i] != '"') {
+		i = scan_str_rest(s, stops, i, n);
+		if (i == 0)
+			return false;
+		*esc = true;
+	}
+	*end = i + 1;
+	return true;
 }
 
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at s[i]. */
@@ -932,11 +1134,18 @@ scan_number(const unsigned char *s, size_t i, size_t n, size_t *end)
 	return true;
 }
 
+/* true, false or null at s[i]: one four-byte compare (and an 'e'). */
 static bool
 scan_literal(const unsigned char *s, size_t i, size_t n, const char *lit,
     size_t litlen, size_t *end)
 {
-	if (n - i < litlen || memcmp(s + i, lit, litlen) != 0)
+	uint32_t a, b;
+
+	if (n - i < litlen)
+		return false;
+	memcpy(&a, s + i, 4);
+	memcpy(&b, lit, 4);
+	if (a != b || (litlen == 5 && s[i + 4] != 'e'))
 		return false;
 	*end = i + litlen;
 	return true;
@@ -944,14 +1153,14 @@ scan_literal(const unsigned char *s, size_t i, size_t n, const char *lit,
 
 /* A scalar at s[i]; the type tells which. */
 static bool
-scan_scalar(const unsigned char *s, size_t i, size_t n, size_t *end,
-    enum input_jtype *type, bool *esc)
+scan_scalar(const unsigned char *s, const uint64_t *stops, size_t i,
+    size_t n, size_t *end, enum input_jtype *type, bool *esc)
 {
 	*esc = false;
 	switch (s[i]) {
 	case '"':
 		*type = JT_STRING;
-		return scan_string(s, i, n, end, esc);
+		return scan_string(s, stops, i, n, end, esc);
 	case 't':
 		*type = JT_BOOL;
 		return scan_literal(s, i, n, "true", 4, end);
@@ -974,8 +1183,8 @@ scan_scalar(const unsigned char *s, size_t i, size_t n, size_t *end,
  * (then its value has to be compacted).
  */
 static bool
-scan_nested(const unsigned char *s, size_t i, size_t n, size_t *end,
-    bool *blank)
+scan_nested(const unsigned char *s, const uint64_t *stops, size_t i,
+    size_t n, size_t *end, bool *blank)
 {
 	uint64_t arrays = 0;
 	enum input_jtype type;
@@ -1008,7 +1217,7 @@ scan_nested(const unsigned char *s, size_t i, size_t n, size_t *end,
 				goto key;
 			}
 		} else {
-			if (!scan_scalar(s, i, n, &i, &type, &esc))
+			if (!scan_scalar(s, stops, i, n, &i, &type, &esc))
 				return false;
 		}
 		/* After a value: a comma, or the end of one or more levels. */
@@ -1038,7 +1247,7 @@ scan_nested(const unsigned char *s, size_t i, size_t n, size_t *end,
 		}
 		continue;
 key:
-		if (s[i] != '"' || !scan_string(s, i, n, &i, &esc))
+		if (s[i] != '"' || !scan_string(s, stops, i, n, &i, &esc))
 			return false;
 		j = scan_blanks(s, i, n);
 		*blank |= j != i;
@@ -1079,27 +1288,65 @@ scan_hex4(const unsigned char *s)
 }
 
 /*
- * Unescape a string the scanner validated, exactly as Debian's yajl
- * 2.1.0 does (yajl_string_decode with the CVE-2017-16516 fix), so both
- * paths agree byte for byte: \u0000 is a NUL byte; a high surrogate
- * takes whatever \uXXXX follows as its low half, unchecked, and without
- * one becomes '?'; a lone low surrogate is encoded as it is. Invalid
- * UTF-8 passes through, as yajl is told not to validate.
+ * Copy s[i..j) to out: sixteen bytes at a time when the line holds 16
+ * more bytes past j (n is its end), so that no load runs past it. The
+ * last chunk may write up to 15 bytes past out + (j - i), which the
+ * caller has room for.
+ */
+SCAN_INLINE void
+scan_copy(char *out, const unsigned char *s, size_t i, size_t j, size_t n)
+{
+#if defined(SCAN_SSE2)
+	if (n - i >= j - i + 16) {
+		for (; i < j; i += 16, out += 16)
+			_mm_storeu_si128((__m128i *)(void *)out,
+			    _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + i)));
+		return;
+	}
+#else
+	(void)n;
+#endif
+	memcpy(out, s + i, j - i);
+}
+
+/*
+ * A string from i (just past its opening quote) to its closing quote,
+ * validated as scan_str_rest does and unescaped into out in the same
+ * pass, exactly as Debian's yajl 2.1.0 does (yajl_string_decode with
+ * the CVE-2017-16516 fix), so both paths agree byte for byte: \u0000 is
+ * a NUL byte; a high surrogate takes whatever \uXXXX follows as its low
+ * half, unchecked, and without one becomes '?'; a lone low surrogate is
+ * encoded as it is. Invalid UTF-8 passes through, as yajl is told not
+ * to validate. Returns the index of the closing quote (and the decoded
+ * length in *olen), or 0 if the string is not valid JSON; SCAN_HIGH_OUT
+ * in *high if a \u escape decoded to a byte >= 0x80.
+ *
+ * Plain runs are copied sixteen bytes at a time (scan_copy), so out
+ * needs room for the string's length plus 16: the store keeps SCAN_PAD
+ * beyond the line.
  */
 static size_t
-scan_unescape(char *out, const unsigned char *s, size_t n)
+scan_str_decode(const unsigned char *s, const uint64_t *stops, size_t i,
+    size_t n, char *out, size_t *olen, unsigned *high)
 {
-	size_t i = 0, o = 0, j;
+	size_t o = 0, j;
 	uint32_t cp, lo;
 
-	while (i < n) {
-		j = scan_plain(s, i, n);
-		memcpy(out + o, s + i, j - i);
+	for (;;) {
+		j = scan_stop(stops, i);
+		scan_copy(out + o, s, i, j, n);
 		o += j - i;
 		if ((i = j) >= n)
+			return 0;
+		if (s[i] == '"')
 			break;
-		/* A backslash: the scan validated what follows. */
+		if (s[i] != '\\' || i + 1 >= n)
+			return 0;
 		switch (s[i + 1]) {
+		case '"': case '\\': case '/':
+			out[o++] = (char)s[i + 1];
+			break;
 		case 'b':
 			out[o++] = '\b';
 			break;
@@ -1116,11 +1363,18 @@ scan_unescape(char *out, const unsigned char *s, size_t n)
 			out[o++] = '\t';
 			break;
 		case 'u':
+			if (n - i < 6 || !scan_hex4_ok(s + i + 2))
+				return 0;
 			cp = scan_hex4(s + i + 2);
 			i += 4;
 			if ((cp & 0xfc00) == 0xd800) {
-				if (i + 3 < n && s[i + 2] == '\\' &&
+				/* A backslash is never a string's last
+				 * byte, so the 'u' is still inside it. */
+				if (n - i > 3 && s[i + 2] == '\\' &&
 				    s[i + 3] == 'u') {
+					if (n - i < 8 ||
+					    !scan_hex4_ok(s + i + 4))
+						return 0;
 					lo = scan_hex4(s + i + 4);
 					cp = ((cp & 0x3f) << 10) |
 					    ((((cp >> 6) & 0xf) + 1) << 16) |
@@ -1131,20 +1385,23 @@ scan_unescape(char *out, const unsigned char *s, size_t n)
 					break;
 				}
 			}
+			if (cp >= 0x80)
+				*high |= SCAN_HIGH_OUT;
 			scan_utf8(out, &o, cp);
 			break;
 		default:
-			out[o++] = (char)s[i + 1];
-			break;
+			return 0;
 		}
 		i += 2;
 	}
-	return o;
+	*olen = o;
+	return i;
 }
 
 /*
  * Room in the store for n more bytes without moving it. The scanner
- * reserved the line's length up front, so running out is a bug.
+ * reserved the line's length (and SCAN_PAD) up front, so running out is
+ * a bug.
  */
 static char *
 scan_room(struct event *ev, size_t n)
@@ -1165,6 +1422,24 @@ scan_commit(struct event *ev, size_t n)
 	store->len += n;
 	store->data[store->len] = '\0';
 	return s;
+}
+
+/*
+ * The string of the line being decoded whose content (validated,
+ * escaped) starts at byte i and whose closing quote is at byte end,
+ * decoded into the store.
+ */
+static struct slice
+scan_unescape(struct event *ev, size_t i, size_t end)
+{
+	struct input_parser *ip = ev->parser;
+	unsigned high = 0;
+	size_t o = 0;
+
+	if (scan_str_decode((const unsigned char *)ip->line, ip->stops, i,
+	    end + 1, scan_room(ev, end - i + 16), &o, &high) != end)
+		fatalx("%s: string changed", __func__);
+	return scan_commit(ev, o);
 }
 
 /*
@@ -1233,11 +1508,13 @@ scan_materialize(struct event *ev, size_t i)
 	struct input_jfield *f = &ev->jfields[i];
 	struct input_jmeta *m = &ip->meta[i];
 	struct slice raw = f->value;
+	size_t at;
 
 	m->lazy = false;
 	if (m->type == JT_STRING) {
-		f->value = scan_commit(ev, scan_unescape(scan_room(ev, raw.n),
-		    (const unsigned char *)raw.p, raw.n));
+		/* A lazy string is its content in the line. */
+		at = (size_t)(raw.p - ip->line);
+		f->value = scan_unescape(ev, at, at + raw.n);
 		return;
 	}
 	if (ip->bytes && raw.p[0] == '[' &&
@@ -1249,25 +1526,54 @@ scan_materialize(struct event *ev, size_t i)
 	f->value = scan_compact(ev, &raw);
 }
 
+/* Room for one more field (json_field_add, out of the hot loop). */
+static void
+scan_grow(struct input_parser *ip, size_t nf)
+{
+	ip->ev->njfields = nf;
+	(void)json_field_add(ip);
+}
+
+/*
+ * The scanner's one pass, over the line and its index (scan_index). It
+ * first finds the closing brace (only blanks may follow it), so the
+ * loops that skip blanks or digits stop there at the latest, and a byte
+ * read just past a token is always inside the line. Each field's name
+ * and value are recorded as slices of the line; a known key's first
+ * value is decoded into the store at once if it holds escapes
+ * (scan_str_decode), other escaped strings stay lazy.
+ *
+ * `high` ends up zero when the line is all ASCII and so is every value
+ * decoded from it: then raw and msg are valid UTF-8 (known_utf8).
+ */
 static bool
 scan_decode(struct event *ev, enum input_format fmt, const char *line,
     size_t len)
 {
+	static const char pad[SCAN_PAD];
 	struct input_parser *ip = ev->parser;
 	const unsigned char *s = (const unsigned char *)line;
-	struct input_jfield *f;
+	const uint64_t *stops;
+	/* Running pointers, not indexes: fewer live values in the loop. */
+	struct input_jfield *f, *fend;
 	struct input_jmeta *m;
 	enum input_jtype type;
-	size_t i, end;
+	size_t i, j, n, o;
+	unsigned high;
+	uint32_t lazyk = 0;
 	bool esc, blank;
 	int k;
 
 	/*
 	 * Everything decoded comes from inside the braces and shrinks, so
-	 * room for the line (with its NUL) is enough: reserve it once.
+	 * room for the line (with its NUL and the pad) is enough: reserve
+	 * it once.
 	 */
-	if (ev->store.alloc < len + 1) {
+	if (len > ev->store.cap - SCAN_PAD)
+		return false;
+	if (ev->store.alloc < len + SCAN_PAD + 1) {
 		buf_append(&ev->store, line, len);
+		buf_append(&ev->store, pad, SCAN_PAD);
 		buf_reset(&ev->store);
 	}
 	ip->ev = ev;
@@ -1275,73 +1581,134 @@ scan_decode(struct event *ev, enum input_format fmt, const char *line,
 	ip->len = len;
 	ip->bytes = fmt != INPUT_RSYSLOG_JSON;
 	memset(ip->known, 0, sizeof(ip->known));
+	if (ev->jfields == NULL) {
+		/* Arrays to point into from the start. */
+		(void)json_field_add(ip);
+		ev->njfields = 0;
+	}
 
-	i = scan_blanks(s, 0, len);
-	if (i >= len || s[i] != '{')
+	for (n = len; n > 0 && scan_blank(s[n - 1]); n--)
+		;
+	if (n < 2 || s[n - 1] != '}')
 		return false;
-	i = scan_blanks(s, i + 1, len);
-	if (i < len && s[i] == '}')
-		goto done;
-	for (;;) {
-		/* "key" : */
-		if (i >= len || s[i] != '"' ||
-		    !scan_string(s, i, len, &end, &esc))
+	/* From here on s[n - 1] is the closing brace. */
+	high = scan_index(ip, s, n);
+	stops = ip->stops;
+	f = ev->jfields;
+	fend = f + ev->jfields_alloc;
+	m = ip->meta;
+	i = scan_blanks(s, 0, n);
+	if (s[i] != '{')
+		return false;
+	i = scan_blanks(s, i + 1, n);
+	if (s[i] == '}') {
+		if (i != n - 1)
 			return false;
-		f = json_field_add(ip);
-		m = &ip->meta[ev->njfields - 1];
-		f->name = input_slice(line + i + 1, end - i - 2);
-		if (esc)
-			f->name = scan_commit(ev, scan_unescape(
-			    scan_room(ev, f->name.n),
-			    (const unsigned char *)f->name.p, f->name.n));
+		goto done;
+	}
+	for (;;) {
+		if (f == fend) {
+			j = (size_t)(f - ev->jfields);
+			scan_grow(ip, j);
+			f = ev->jfields + j;
+			fend = ev->jfields + ev->jfields_alloc;
+			m = ip->meta + j;
+		}
+
+		/* "key" : */
+		if (s[i] != '"')
+			return false;
+		j = scan_stop(stops, i + 1);
+		if (j < n && s[j] == '"') {
+			f->name = input_slice((const char *)s + i + 1,
+			    j - i - 1);
+		} else {
+			if ((j = scan_str_rest(s, stops, j, n)) == 0)
+				return false;
+			f->name = scan_unescape(ev, i + 1, j);
+		}
 		k = json_key_lookup((const unsigned char *)f->name.p,
 		    f->name.n);
+		/* The first of a known key: its index + 1. */
 		if (k >= 0 && ip->known[k] == 0)
-			ip->known[k] = ev->njfields;
-		i = scan_blanks(s, end, len);
-		if (i >= len || s[i] != ':')
-			return false;
-		i = scan_blanks(s, i + 1, len);
-		if (i >= len)
-			return false;
+			ip->known[k] = (size_t)(f - ev->jfields) + 1;
+		else
+			k = -1;
+		/* The quote was not the last byte, so s[j + 1] is. */
+		i = j + 1;
+		if (s[i] != ':') {
+			i = scan_blanks(s, i, n);
+			if (s[i] != ':')
+				return false;
+		}
+		i = scan_skip(s, i + 1, n);
 
 		/* The value, or its raw text if it needs decoding. */
 		m->lazy = false;
-		if (s[i] == '{' || s[i] == '[') {
-			if (!scan_nested(s, i, len, &end, &blank))
+		if (s[i] == '"') {
+			m->type = JT_STRING;
+			j = scan_stop(stops, i + 1);
+			if (j < n && s[j] == '"') {
+				f->value = input_slice((const char *)s + i + 1,
+				    j - i - 1);
+			} else if (k >= 0) {
+				/* The event is made of it: decode now. */
+				j = scan_str_decode(s, stops, i + 1, n,
+				    scan_room(ev, n - i + 16), &o, &high);
+				if (j == 0)
+					return false;
+				f->value = scan_commit(ev, o);
+			} else {
+				if ((j = scan_str_rest(s, stops, j, n)) == 0)
+					return false;
+				f->value = input_slice((const char *)s + i + 1,
+				    j - i - 1);
+				m->lazy = true;
+			}
+			i = j + 1;
+		} else if (s[i] == '{' || s[i] == '[') {
+			/* It may end at the line's last brace: then the
+			 * object itself is not closed. */
+			if (!scan_nested(s, stops, i, n, &j, &blank) || j >= n)
 				return false;
 			m->type = JT_NESTED;
-			f->value = input_slice(line + i, end - i);
+			f->value = input_slice((const char *)s + i, j - i);
 			m->lazy = blank || (s[i] == '[' && ip->bytes &&
-			    k == KEY_MESSAGE);
+			    json_key_lookup((const unsigned char *)f->name.p,
+			    f->name.n) == KEY_MESSAGE);
+			if (k >= 0 && m->lazy)
+				lazyk |= 1u << k;
+			i = j;
 		} else {
-			if (!scan_scalar(s, i, len, &end, &type, &esc))
+			if (!scan_scalar(s, stops, i, n, &j, &type, &esc))
 				return false;
 			m->type = type;
-			if (type == JT_STRING)
-				f->value = input_slice(line + i + 1,
-				    end - i - 2);
-			else
-				f->value = input_slice(line + i, end - i);
-			m->lazy = esc;
+			f->value = input_slice((const char *)s + i, j - i);
+			i = j;
 		}
+		f++;
+		m++;
 
-		i = scan_blanks(s, end, len);
-		if (i >= len)
-			return false;
-		if (s[i] == '}')
+		/* No value ends at the closing brace, so s[i] is in. */
+		i = scan_skip(s, i, n);
+		if (s[i] == ',') {
+			i = scan_skip(s, i + 1, n);
+			continue;
+		}
+		if (s[i] == '}' && i == n - 1)
 			break;
-		if (s[i] != ',')
-			return false;
-		i = scan_blanks(s, i + 1, len);
+		return false;
 	}
 done:
-	if (scan_blanks(s, i + 1, len) != len)
-		return false;
+	ev->njfields = (size_t)(f - ev->jfields);
 	/* What the event is made of is decoded now, the rest on demand. */
-	for (k = 0; k < KEY_COUNT; k++)
-		if (ip->known[k] != 0 && ip->meta[ip->known[k] - 1].lazy)
-			scan_materialize(ev, ip->known[k] - 1);
+	for (; lazyk != 0; lazyk &= lazyk - 1) {
+		k = __builtin_ctz(lazyk);
+		scan_materialize(ev, ip->known[k] - 1);
+		if (ip->meta[ip->known[k] - 1].type == JT_BYTES)
+			high |= SCAN_HIGH_OUT;
+	}
+	ev->known_utf8 = high == 0;
 	return true;
 }
 
@@ -1759,6 +2126,7 @@ input_event_free(struct event *ev)
 		if (ev->parser->yh != NULL)
 			yajl_free(ev->parser->yh);
 		free(ev->parser->meta);
+		free(ev->parser->stops);
 		free(ev->parser);
 	}
 	free(ev->jfields);
@@ -1794,29 +2162,38 @@ input_decode(struct event *ev, enum input_format fmt, const char *line,
 	plain_decode(ev, line, len);
 }
 
+/*
+ * Field i's value. Decoding a lazy value only fills in a cache, so the
+ * lookup stays const for its callers; the parser holds the event it
+ * decoded as mutable.
+ */
+static const struct slice *
+json_field_value(const struct event *ev, size_t i)
+{
+	if (ev->parser->meta[i].lazy) {
+		if (ev->parser->ev != ev)
+			fatalx("%s: event moved", __func__);
+		scan_materialize(ev->parser->ev, i);
+	}
+	return &ev->jfields[i].value;
+}
+
 const struct slice *
 input_json_field(const struct event *ev, const char *name, size_t namelen)
 {
 	size_t i;
+	int k;
 
 	if (!ev->json)
 		return NULL;
-	for (i = 0; i < ev->njfields; i++) {
-		if (ev->jfields[i].name.n != namelen ||
-		    memcmp(ev->jfields[i].name.p, name, namelen) != 0)
-			continue;
-		/*
-		 * Decoding a lazy value only fills in a cache, so the
-		 * lookup stays const for its callers; the parser holds the
-		 * event it decoded as mutable.
-		 */
-		if (ev->parser->meta[i].lazy) {
-			if (ev->parser->ev != ev)
-				fatalx("%s: event moved", __func__);
-			scan_materialize(ev->parser->ev, i);
-		}
-		return &ev->jfields[i].value;
-	}
+	/* A key the decoder knows has its first field's index at hand. */
+	if ((k = json_key_lookup((const unsigned char *)name, namelen)) >= 0)
+		return ev->parser->known[k] != 0 ?
+		    json_field_value(ev, ev->parser->known[k] - 1) : NULL;
+	for (i = 0; i < ev->njfields; i++)
+		if (ev->jfields[i].name.n == namelen &&
+		    memcmp(ev->jfields[i].name.p, name, namelen) == 0)
+			return json_field_value(ev, i);
 	return NULL;
 }
 

@@ -60,6 +60,12 @@ struct event {
 	enum input_format format; /* what the line was decoded as (never AUTO) */
 	bool json;             /* decoded from JSON: json fields are valid */
 	bool json_error;       /* looked like JSON but did not parse: decoded as plain */
+	/*
+	 * The decoder saw that raw and msg are valid UTF-8 (a JSON line
+	 * that is all ASCII, and whose message decodes to ASCII), so
+	 * matching need not check them again; false: not known.
+	 */
+	bool known_utf8;
 
 	/* Top-level JSON fields, in input order (for ${json.NAME}). */
 	struct input_jfield *jfields;

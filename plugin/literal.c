@@ -1479,7 +1479,11 @@ litscan_build(struct litscan *ls)
 }
 
 /* An accepting state at byte i: report its literals, checking the case
- * of case-sensitive ones. */
+ * of case-sensitive ones. Out of line, so that the scan loop keeps its
+ * state in registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void
 litscan_hit(const struct litscan *ls, size_t st, const unsigned char *p,
     size_t i, uint64_t *cand)
@@ -1515,7 +1519,23 @@ litscan_scan(const struct litscan *ls, const char *s, size_t len,
 			cand[i] |= ls->always[i];
 	if (ls->nstates <= 1)
 		return;
-	for (i = 0; i < len; i++) {
+	/* Four bytes a round: the loop's own count and test are a good
+	 * part of a DFA step. */
+	for (i = 0; len - i >= 4; i += 4) {
+		st = delta[col[p[i]] + st];
+		if (st >= acc)
+			litscan_hit(ls, st, p, i, cand);
+		st = delta[col[p[i + 1]] + st];
+		if (st >= acc)
+			litscan_hit(ls, st, p, i + 1, cand);
+		st = delta[col[p[i + 2]] + st];
+		if (st >= acc)
+			litscan_hit(ls, st, p, i + 2, cand);
+		st = delta[col[p[i + 3]] + st];
+		if (st >= acc)
+			litscan_hit(ls, st, p, i + 3, cand);
+	}
+	for (; i < len; i++) {
 		st = delta[col[p[i]] + st];
 		if (st >= acc)
 			litscan_hit(ls, st, p, i, cand);

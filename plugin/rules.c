@@ -754,13 +754,15 @@ rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
 		rs->subjn[which] = sl->n;
 		if (which == MATCH_RAW) {
 			if (rs->raw_state == 0)
-				rs->raw_state = utf8_valid(rs->subj[which],
+				rs->raw_state = ev->known_utf8 ||
+				    utf8_valid(rs->subj[which],
 				    rs->subjn[which]) ? 1 : 2;
 			valid = rs->raw_state == 1;
 		} else {
 			/* A piece of a raw line checked valid (a plain
 			 * line's text after its header) is valid too. */
-			valid = (rs->raw_state == 1 && rules_msg_in_raw(ev)) ||
+			valid = ev->known_utf8 ||
+			    (rs->raw_state == 1 && rules_msg_in_raw(ev)) ||
 			    utf8_valid(rs->subj[which], rs->subjn[which]);
 			rs->msg_invalid = !valid;
 		}
@@ -783,7 +785,8 @@ rules_line_subject(struct ruleset *rs, const struct event *ev, int which,
  * is checked for UTF-8 once: a plain line's message is part of its raw
  * line, so checking the raw line covers both; a JSON line's message is
  * decoded elsewhere and checked on its own (the raw JSON only if a rule
- * matches it).
+ * matches it). No byte is checked when the decoder already knows
+ * (known_utf8: its JSON scan saw only ASCII).
  */
 static void
 rules_line_start(struct ruleset *rs, const struct event *ev)
@@ -796,7 +799,8 @@ rules_line_start(struct ruleset *rs, const struct event *ev)
 	rs->msg_invalid = false;
 	rs->raw_state = 0;
 	if (rules_msg_in_raw(ev))
-		rs->raw_state = utf8_valid(ev->raw.p, ev->raw.n) ? 1 : 2;
+		rs->raw_state = ev->known_utf8 ||
+		    utf8_valid(ev->raw.p, ev->raw.n) ? 1 : 2;
 	memcpy(rs->cand, prefilter_always(rs->pf), w * sizeof(*rs->cand));
 	for (which = 0; which < PREFILTER_SUBJECTS; which++) {
 		/* The message always: the statistics want its check. */

@@ -23,6 +23,11 @@
 
 #define NOW 1798761630 /* 2027-01-01T00:00:30Z */
 
+struct time_case {
+	const char *line;
+	time_t want;
+};
+
 /* Results of the checks run in children with their own clock and zone. */
 static int year_child_status = -1;
 static int zone_child_status = -1;
@@ -965,6 +970,112 @@ test_json_values(void **state)
 	input_event_free(&ev);
 }
 
+/*
+ * known_utf8 lets rules skip their UTF-8 check: it may only be set when
+ * raw and msg are valid, and the scanner sets it for a JSON line that
+ * is all ASCII and whose message decodes to ASCII.
+ */
+static void
+test_json_known_utf8(void **state)
+{
+	static const struct {
+		const char *line;
+		bool known;
+	} cases[] = {
+		{ "{\"msg\":\"plain ascii\",\"hostname\":\"h\"}", true },
+		{ "{\"msg\":\"esc \\\" \\/ \\n \\u0041\"}", true },
+		/* Valid UTF-8, but not ASCII: not known, checked later. */
+		{ "{\"msg\":\"caf\xc3\xa9\"}", false },
+		{ "{\"other\":\"\xff\",\"msg\":\"a\"}", false },
+		{ "{\"msg\":\"\\u00e9\"}", false },
+		{ "{\"msg\":\"\\ud800\"}", true },
+		{ "{\"msg\":\"\\udc00\"}", false },
+		/* A \u escape elsewhere does not touch raw or msg. */
+		{ "{\"msg\":\"a\",\"x\":\"\\u00e9\"}", true },
+		{ "{\"MESSAGE\":[104,105]}", false },
+		{ "{\"MESSAGE\":[ 104 ]}", false },
+		{ "{\"MESSAGE\":{ \"a\" : 1 }}", true },
+		/* yajl's lines (\v) and plain lines are not known. */
+		{ "{\"msg\":\"a\"\v}", false },
+		{ "<13>Nov 27 10:00:00 h p: ascii", false },
+	};
+	struct event ev;
+	size_t i;
+
+	(void)state;
+	input_event_init(&ev);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		input_decode(&ev, INPUT_AUTO, cases[i].line,
+		    strlen(cases[i].line));
+		if (ev.known_utf8 != cases[i].known) {
+			print_error("known_utf8 %d for %s\n", ev.known_utf8,
+			    cases[i].line);
+			fail();
+		}
+		if (ev.known_utf8)
+			assert_true(utf8_valid(ev.raw.p, ev.raw.n) &&
+			    utf8_valid(ev.msg.p, ev.msg.n));
+	}
+	input_event_free(&ev);
+}
+
+/*
+ * The last timereported with a zone is cached; one without is local
+ * time and depends on TZ, so it is parsed every time.
+ */
+static void
+test_json_time_cache(void **state)
+{
+	static const struct time_case seq[] = {
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00+00:00\"}", 1795773600 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00+00:00\"}", 1795773600 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00+01:00\"}", 1795770000 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00.5-01:00\"}", 1795777200 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00Z\"}", 1795773600 },
+		{ "{\"msg\":\"m\",\"timereported\":\"bad\"}", 0 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00\\u002b01:00\"}", 1795770000 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00+01:0\"}", 0 },
+		{ "{\"msg\":\"m\",\"timereported\":"
+		    "\"2026-11-27T10:00:00+01:00\"}", 1795770000 },
+		{ "{\"msg\":\"m\"}", 0 },
+	};
+	static const char local[] = "{\"msg\":\"m\",\"timereported\":"
+	    "\"2026-11-27T10:00:00.25\"}";
+	struct event ev;
+	size_t i;
+
+	(void)state;
+	input_event_init(&ev);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		input_decode(&ev, INPUT_RSYSLOG_JSON, seq[i].line,
+		    strlen(seq[i].line));
+		if (ev.time != seq[i].want) {
+			print_error("%s: %lld, want %lld\n", seq[i].line,
+			    (long long)ev.time, (long long)seq[i].want);
+			fail();
+		}
+	}
+	/* The same local time, read under two zones. */
+	DECODE(ev, INPUT_RSYSLOG_JSON, local);
+	assert_int_equal(ev.time, 1795773600);
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	DECODE(ev, INPUT_RSYSLOG_JSON, local);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_int_equal(ev.time, 1795770000);
+	DECODE(ev, INPUT_RSYSLOG_JSON, local);
+	assert_int_equal(ev.time, 1795773600);
+	input_event_free(&ev);
+}
+
 static void
 test_json_errors(void **state)
 {
@@ -1318,11 +1429,6 @@ test_every_prefix(void **state)
 	input_event_free(&ev);
 }
 
-struct time_case {
-	const char *line;
-	time_t want;
-};
-
 /*
  * clock_now() caches its first answer and the zone is read once, so
  * another "now" or TZ needs another process. Returns the number of
@@ -1397,6 +1503,8 @@ main(void)
 		cmocka_unit_test(test_journal_forced_without_message),
 		cmocka_unit_test(test_json_generic),
 		cmocka_unit_test(test_json_values),
+		cmocka_unit_test(test_json_known_utf8),
+		cmocka_unit_test(test_json_time_cache),
 		cmocka_unit_test(test_json_errors),
 		cmocka_unit_test(test_json_forced_on_plain),
 		cmocka_unit_test(test_json_deep_nesting),

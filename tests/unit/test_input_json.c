@@ -469,6 +469,30 @@ same_event(const struct event *a, const struct event *b)
 		mismatch("json_error");
 	if (a->njfields != b->njfields)
 		mismatch("njfields");
+	/* Rules skip their UTF-8 check on it: it must never lie. */
+	if (a->known_utf8 && (!utf8_valid(a->raw.p, a->raw.n) ||
+	    !utf8_valid(a->msg.p, a->msg.n)))
+		mismatch("known_utf8 on invalid UTF-8");
+}
+
+/*
+ * A lookup by name returns the first field of that name (a known key's
+ * comes from the decoder's own index, others from a search).
+ */
+static void
+first_field(struct event *a, size_t i)
+{
+	const struct slice *got;
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (a->jfields[j].name.n == a->jfields[i].name.n &&
+		    memcmp(a->jfields[j].name.p, a->jfields[i].name.p,
+		    a->jfields[i].name.n) == 0)
+			break;
+	got = input_json_field(a, a->jfields[i].name.p, a->jfields[i].name.n);
+	if (got != &a->jfields[j].value)
+		mismatch("lookup did not find the first field of the name");
 }
 
 /*
@@ -485,6 +509,8 @@ same_fields(struct event *a, const struct event *b)
 
 	for (i = 0; i < n; i++)
 		same_slice(&a->jfields[i].name, &b->jfields[i].name, "name");
+	for (i = 0; i < n; i++)
+		first_field(a, i);
 	for (round = 0; round < 2; round++) {
 		for (j = 0; j < n; j++) {
 			i = (j * 7 + round * 3 + (size_t)cur_len) % n;
@@ -515,7 +541,7 @@ test_scanner_vs_yajl(void **state)
 	struct event fast, ref, only;
 	struct buf line;
 	size_t i, json = 0, scanned = 0, errors = 0, lazy_lines = 0;
-	size_t long_lines = 0;
+	size_t long_lines = 0, known_utf8 = 0;
 	char *copy;
 
 	(void)state;
@@ -545,6 +571,8 @@ test_scanner_vs_yajl(void **state)
 		/* The scanner alone accepts a subset of what yajl does. */
 		if (only.json && !ref.json)
 			mismatch("acceptance (scanner took a line yajl refuses)");
+		if (ref.known_utf8)
+			mismatch("known_utf8 from yajl");
 		if (only.json)
 			same_event(&only, &ref);
 		same_event(&fast, &ref);
@@ -558,18 +586,20 @@ test_scanner_vs_yajl(void **state)
 		json += ref.json;
 		long_lines += line.len > 1000;
 		scanned += only.json;
+		known_utf8 += only.known_utf8;
 		errors += ref.json_error;
 		free(copy);
 	}
 	input_json_path = INPUT_JSON_DEFAULT;
 	print_message("%d lines: %zu JSON (%zu by the scanner, %zu of those "
-	    "decoding into the store), %zu refused\n", LINES, json, scanned,
-	    lazy_lines, errors);
+	    "decoding into the store, %zu known UTF-8), %zu refused\n", LINES,
+	    json, scanned, lazy_lines, known_utf8, errors);
 	/* The generator must exercise both paths, and mostly the scanner. */
 	assert_true(scanned > json * 9 / 10);
 	assert_true(long_lines > 100);
 	assert_true(errors > LINES / 20);
 	assert_true(json - scanned > 100);
+	assert_true(known_utf8 > scanned / 10 && known_utf8 < scanned);
 	buf_free(&line);
 	input_event_free(&fast);
 	input_event_free(&ref);
@@ -596,16 +626,23 @@ test_scanner_edges(void **state)
 		"{\"a\":\v1}", "{\"a\":\f1}", "\v{\"a\":1}", "{\"a\":1}\v",
 		"{\"a\":1e5,\"b\":-0.5E-3,\"c\":0}",
 		"{\"a\":\"\x7f\"}", "{\"a\":\"\xff\xfe\"}",
+		/* A nested value that ends at the line's last brace. */
+		"{\"a\":{}", "{\"a\":[1]", "{\"a\":{\"b\":{}}", "{\"a\":{} ",
+		"{\"a\":[]}", "{\"a\":[\"}\"]",
 	};
 	struct event fast, ref;
+	char *copy;
 	size_t i;
 
 	(void)state;
 	input_event_init(&fast);
 	input_event_init(&ref);
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		cur_line = lines[i];
+		/* An exact-size copy, so ASan sees any overread. */
 		cur_len = strlen(lines[i]);
+		copy = xmalloc(cur_len);
+		memcpy(copy, lines[i], cur_len);
+		cur_line = copy;
 		for (cur_fmt = INPUT_AUTO; cur_fmt <= INPUT_JOURNAL_JSON;
 		    cur_fmt++) {
 			input_json_path = INPUT_JSON_YAJL;
@@ -616,8 +653,68 @@ test_scanner_edges(void **state)
 			if (fast.json)
 				same_fields(&fast, &ref);
 		}
+		free(copy);
 	}
 	input_json_path = INPUT_JSON_DEFAULT;
+	input_event_free(&fast);
+	input_event_free(&ref);
+}
+
+/*
+ * The scanner indexes a line in 64-byte words, 16 bytes at a time, with
+ * an overlapping load for the last partial chunk, and copies decoded
+ * runs 16 bytes at a time. Put quotes, escapes, control and high bytes
+ * at every offset around those boundaries, in lines of every length up
+ * to a few words, and hold the result to yajl's.
+ */
+static void
+test_scanner_alignment(void **state)
+{
+	static const char *const pieces[] = {
+		"\\\"", "\\/", "\\\\", "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9",
+		"\xff", "\t", "\"", "\\",
+	};
+	struct event fast, ref;
+	struct buf b;
+	size_t pad, p, tail;
+	char *copy;
+
+	(void)state;
+	input_event_init(&fast);
+	input_event_init(&ref);
+	buf_init(&b, 4096);
+	for (pad = 0; pad < 150; pad++)
+		for (p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++)
+			for (tail = 0; tail < 20; tail += 3) {
+				buf_reset(&b);
+				buf_appends(&b, "{\"msg\":\"");
+				while (b.len < 9 + pad)
+					buf_appendc(&b, (char)('a' + b.len % 26));
+				buf_appends(&b, pieces[p]);
+				buf_appends(&b, "z\",\"k\":\"");
+				while (b.len < 20 + pad + tail)
+					buf_appendc(&b, 'y');
+				buf_appends(&b, pieces[(p + tail) %
+				    (sizeof(pieces) / sizeof(pieces[0]))]);
+				buf_appends(&b, "\"}");
+				copy = xmalloc(b.len);
+				memcpy(copy, b.data, b.len);
+				cur_line = copy;
+				cur_len = b.len;
+				for (cur_fmt = INPUT_AUTO;
+				    cur_fmt <= INPUT_JOURNAL_JSON; cur_fmt++) {
+					input_json_path = INPUT_JSON_YAJL;
+					input_decode(&ref, cur_fmt, copy, b.len);
+					input_json_path = INPUT_JSON_DEFAULT;
+					input_decode(&fast, cur_fmt, copy, b.len);
+					same_event(&fast, &ref);
+					if (fast.json)
+						same_fields(&fast, &ref);
+				}
+				free(copy);
+			}
+	input_json_path = INPUT_JSON_DEFAULT;
+	buf_free(&b);
 	input_event_free(&fast);
 	input_event_free(&ref);
 }
@@ -660,6 +757,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scanner_edges),
+		cmocka_unit_test(test_scanner_alignment),
 		cmocka_unit_test(test_trailing_unterminated_string),
 		cmocka_unit_test(test_scanner_vs_yajl),
 	};

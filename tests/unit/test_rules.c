@@ -1123,6 +1123,41 @@ test_match_invalid_utf8(void **state)
 }
 
 /*
+ * A JSON line the decoder saw to be ASCII (known_utf8) is not checked
+ * again; any other is, raw line and message alike, and matched as a
+ * repaired copy.
+ */
+static void
+test_match_json_utf8(void **state)
+{
+	struct matcher *m = t_matcher_new(NULL,
+	    "[r]\nmatch = user (?<u>\\S+) failed\ncontinue = yes\n"
+	    "[raw]\nmatch = host=(\\S+)\nmatch_on = raw\n");
+
+	t_assert_run(m, INPUT_AUTO, "{\"msg\":\"user bob failed\"}",
+	    "r(bob)");
+	assert_true(m->ev.known_utf8);
+	assert_true(rules_line_valid(m->rs));
+	t_assert_run(m, INPUT_AUTO,
+	    "{\"msg\":\"user b\xffo failed\",\"x\":\"host=h1\"}",
+	    "r(b\xef\xbf\xbdo) raw(h1\"})");
+	assert_false(m->ev.known_utf8);
+	assert_false(rules_line_valid(m->rs));
+	/* Escaped: the message is decoded, not a piece of the line. */
+	t_assert_run(m, INPUT_AUTO,
+	    "{\"msg\":\"user b\\/\\udc00 failed\",\"x\":\"host=h2\"}",
+	    "r(b/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd) raw(h2\"})");
+	assert_false(m->ev.known_utf8);
+	assert_false(rules_line_valid(m->rs));
+	t_assert_run(m, INPUT_AUTO,
+	    "{\"msg\":\"user b\\/o failed\",\"x\":\"host=h3\"}",
+	    "r(b/o) raw(h3\"})");
+	assert_true(m->ev.known_utf8);
+	assert_true(rules_line_valid(m->rs));
+	t_matcher_free(m);
+}
+
+/*
  * Regression test for a fixed bug (rules.c, rules_compile_re: PCRE2_MATCH_INVALID_UTF + pcre2_jit_compile)
  * hits PCRE2 bug #224 (JIT with match_invalid_utf: \S, \D and \W never
  * match a multi-byte character; fixed in PCRE2 10.43, Debian bookworm has
@@ -1225,6 +1260,7 @@ main(void)
 		cmocka_unit_test(test_match_on),
 		cmocka_unit_test(test_match_on_json),
 		cmocka_unit_test(test_match_invalid_utf8),
+		cmocka_unit_test(test_match_json_utf8),
 		cmocka_unit_test(test_match_non_ascii_with_S),
 		cmocka_unit_test(test_catastrophic_regex),
 		cmocka_unit_test(test_captures_sized_for_largest_rule),
