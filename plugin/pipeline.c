@@ -727,11 +727,12 @@ pipeline_line(struct pipeline *p, const char *line, size_t len,
 	p->stats.lines++;
 	if (truncated)
 		p->stats.truncated++;
-	if (memchr(line, '\0', len) != NULL)
-		p->stats.nul_bytes++;
 	input_decode(&p->ev, p->format, line, len);
 	if (p->ev.json_error)
 		p->stats.json_errors++;
+	/* Valid JSON holds no raw NUL: only other lines need the look. */
+	if (!p->ev.json && memchr(line, '\0', len) != NULL)
+		p->stats.nul_bytes++;
 	if (p->own_pid[0] != '\0' && p->ev.json) {
 		const struct slice *pid = input_json_field(&p->ev, "_PID", 4);
 
