@@ -6,14 +6,20 @@ set -eu
 PKGS="gcc make cmake pkg-config libc6-dev
 libpcre2-dev libyajl-dev libcurl4-openssl-dev ca-certificates
 libcmocka-dev python3 rsyslog bsdutils
-dpkg-dev file openssl"
+dpkg-dev file openssl
+clang libclang-rt-14-dev"
 # dpkg-dev and file: the .deb's Depends come from dpkg-shlibdeps, which
 # CPack runs through `file` (integration/package).
 # openssl: integration/hardening makes its self-signed certificates with it.
+# clang and libclang-rt-14-dev: the fuzz build (tests/fuzz, OMK_FUZZ).
+# Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes
+# (libclang_rt.fuzzer-x86_64.a) are in libclang-rt-14-dev, which clang
+# only recommends (and recommends are not installed here).
 # Wanted, not required: the rule prefilter falls back to its own literal
 # scanner without Vectorscan (which Debian builds for some CPUs only); rpm
 # (rpmbuild) makes the .rpm too, which integration/package then checks.
-OPTIONAL="libvectorscan-dev rpm"
+# llvm-14 has llvm-symbolizer: file:line in sanitizer stack traces.
+OPTIONAL="libvectorscan-dev rpm llvm-14"
 
 missing=""
 for p in $PKGS $OPTIONAL; do

@@ -1,7 +1,9 @@
 #!/bin/bash
 # run-all.sh: install what is missing, build, and run the whole suite
 # twice: a normal build (warnings are errors when CI is set) and an
-# ASan+UBSan build. Exits non-zero if anything fails.
+# ASan+UBSan build; then, with clang, a third build (build-fuzz,
+# OMK_FUZZ) runs only the fuzz/ tests: each libFuzzer target for 20 s on
+# its seed corpus. Exits non-zero if anything fails.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -18,9 +20,26 @@ run() {
 	echo "== test $dir ($type)"
 	(cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600)
 }
+# The libFuzzer targets (tests/fuzz/): clang only, so skipped without it
+# (packaging/deps.sh installs it). Only their tests run in this build.
+fuzz() {
+	local dir=build-fuzz clang
+	if ! clang=$(command -v clang); then
+		echo "== $dir: no clang: fuzzing skipped"
+		return 0
+	fi
+	echo "== build $dir (clang, OMK_FUZZ=ON)"
+	cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$clang" -DOMK_FUZZ=ON \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || return 1
+	cmake --build "$dir" --target fuzz -j"$jobs" >"$dir/build.log" 2>&1 ||
+		{ cat "$dir/build.log"; return 1; }
+	echo "== fuzz $dir"
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" -R '^fuzz/' --timeout 600)
+}
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run build-test RelWithDebInfo || status=1
 run build-asan Asan || status=1
-if [ $status = 0 ]; then echo "run-all: all tests passed (normal and ASan+UBSan builds)"; else echo "run-all: FAILED"; fi
+fuzz || status=1
+if [ $status = 0 ]; then echo "run-all: all tests passed (normal and ASan+UBSan builds, fuzzing)"; else echo "run-all: FAILED"; fi
 exit $status
