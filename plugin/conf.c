@@ -521,6 +521,13 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 		    "[kapture] update_url \"%s\": %s", c->update_url, why);
 	if (c->ref_field == NULL || *c->ref_field == '\0')
 		diag_error(d, f, 0, "[kapture] ref_field must not be empty");
+	else if (!utf8_valid(c->ref_field, strlen(c->ref_field)) ||
+	    strpbrk(c->ref_field, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
+	    "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19"
+	    "\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != NULL)
+		diag_error(d, f, conf_line(c, "kapture", "ref_field"),
+		    "[kapture] ref_field must be valid UTF-8 without control "
+		    "characters");
 	if (c->concurrency < 1 || c->concurrency > 256)
 		diag_error(d, f, 0, "[kapture] concurrency must be 1..256");
 	if (c->timeout < 1)

@@ -334,6 +334,23 @@ test_refused_path_leaves_no_trace(void **state)
 	fields_free(root);
 }
 
+/* Names go into the body as they are: they must be UTF-8 JSON can hold. */
+static void
+test_names_utf8_no_controls(void **state)
+{
+	struct field_node *f = fields_new();
+
+	(void)state;
+	assert_string_equal(fields_add(f, "q\xfeueue", tmpl_new_literal("x")),
+	    "field names must be valid UTF-8");
+	assert_string_equal(fields_add(f, "a\tb", tmpl_new_literal("x")),
+	    "field names must not hold control characters");
+	assert_null(fields_add(f, "caf\xc3\xa9.n", tmpl_new_literal("x")));
+	assert_non_null(fields_get(f, "caf\xc3\xa9"));
+	assert_null(fields_get(f, "q\xfeueue"));
+	fields_free(f);
+}
+
 int
 main(void)
 {
@@ -349,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_value_freed_on_error),
 		cmocka_unit_test(test_refused_path_leaves_no_trace),
+		cmocka_unit_test(test_names_utf8_no_controls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
