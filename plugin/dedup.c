@@ -1150,18 +1150,6 @@ dedup_save(struct dedup *d, FILE *fp, time_t now)
 	return 0;
 }
 
-static int
-state_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode a '=' field in place; its length in *n. False if malformed. */
 static bool
 state_unstr(char *s, size_t *n)
@@ -1172,10 +1160,10 @@ state_unstr(char *s, size_t *n)
 		return false;
 	while (*r != '\0') {
 		if (*r == '\\') {
-			if (r[1] != 'x' || state_hex(r[2]) < 0 ||
-			    state_hex(r[3]) < 0)
+			if (r[1] != 'x' || hex_digit(r[2]) < 0 ||
+			    hex_digit(r[3]) < 0)
 				return false;
-			*w++ = (char)(state_hex(r[2]) * 16 + state_hex(r[3]));
+			*w++ = (char)(hex_digit(r[2]) * 16 + hex_digit(r[3]));
 			r += 4;
 		} else {
 			*w++ = *r++;

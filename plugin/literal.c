@@ -93,17 +93,6 @@ lit_isalnum(int c)
 	return lit_isalpha(c) || lit_isdigit(c);
 }
 
-static int
-lit_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lit_fold(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void
 lit_fail(struct lit_parser *ps)
 {
@@ -416,7 +405,7 @@ lit_number(struct lit_parser *ps, int base, int close, int maxd, uint32_t *out)
 	int d, nd = 0;
 
 	while (ps->p < ps->end && (close != 0 || nd < maxd)) {
-		d = lit_hexval(*ps->p);
+		d = hex_digit(*ps->p);
 		if (d < 0 || d >= base)
 			break;
 		if (v > 0x10ffff)

@@ -64,18 +64,6 @@ spool_escape(struct buf *b, const char *s)
 	}
 }
 
-static int
-spool_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* In place; the result is never longer. */
 static void
 spool_unescape(char *s)
@@ -83,9 +71,9 @@ spool_unescape(char *s)
 	char *w = s;
 
 	while (*s != '\0') {
-		if (s[0] == '\\' && s[1] == 'x' && spool_hexval(s[2]) >= 0 &&
-		    spool_hexval(s[3]) >= 0) {
-			*w++ = (char)(spool_hexval(s[2]) * 16 + spool_hexval(s[3]));
+		if (s[0] == '\\' && s[1] == 'x' && hex_digit(s[2]) >= 0 &&
+		    hex_digit(s[3]) >= 0) {
+			*w++ = (char)(hex_digit(s[2]) * 16 + hex_digit(s[3]));
 			s += 4;
 		} else {
 			*w++ = *s++;

@@ -19,6 +19,9 @@ char *xstrndup(const char *s, size_t n);
 /* printf into a new string; caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The value of a hex digit, or -1. */
+int hex_digit(int c);
+
 /* Write all of p, retrying on EINTR and short writes; -1 with errno. */
 int write_all(int fd, const void *p, size_t n);
 struct buf;
