@@ -7,10 +7,12 @@ PKGS="gcc make cmake pkg-config libc6-dev
 libpcre2-dev libyajl-dev libcurl4-openssl-dev ca-certificates
 libcmocka-dev python3 rsyslog bsdutils
 dpkg-dev file openssl
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+valgrind"
 # dpkg-dev and file: the .deb's Depends come from dpkg-shlibdeps, which
 # CPack runs through `file` (integration/package).
 # openssl: integration/hardening makes its self-signed certificates with it.
+# valgrind: the valgrind/* tests (integration tests under memcheck, run-all.sh).
 # clang and libclang-rt-14-dev: the fuzz build (tests/fuzz, OMK_FUZZ).
 # Debian 12's clang is clang-14; libFuzzer and the sanitizer runtimes
 # (libclang_rt.fuzzer-x86_64.a) are in libclang-rt-14-dev, which clang

@@ -190,6 +190,8 @@ def sections(**secs):
 
 def sigcgt(pid):
     """The set of signals pid catches (from /proc), or None."""
+    if mocklib.VALGRIND:    # SigCgt shows valgrind's own handlers at once
+        return mocklib.valgrind_caught(pid)
     try:
         with open("/proc/%d/status" % pid) as f:
             for ln in f:

@@ -262,8 +262,9 @@ class Helper:
                 pass
 
     def reply(self, timeout=5.0):
-        """One omprog reply line (without the newline), or None on timeout/EOF."""
-        deadline = time.monotonic() + timeout
+        """One omprog reply line (without the newline), or None on timeout/EOF.
+        The timeout is multiplied by mocklib.TIME_SCALE (valgrind)."""
+        deadline = time.monotonic() + timeout * mocklib.TIME_SCALE
         fd = self.proc.stdout.fileno()
         while b"\n" not in self.outbuf:
             left = deadline - time.monotonic()
@@ -773,7 +774,7 @@ def case_omprog(checks, omk, base):
         for i in range(cap):
             r, secs = h.send(alert("omp", i))
             replies.append(r)
-            if secs > 1.5:
+            if secs > 1.5 * mocklib.TIME_SCALE:
                 slow.append((i, round(secs, 2)))
         checks.equal(replies, ["OK"] * cap, "%s: with Kapture hanging the first %d alerts "
                      "get OK (spooled)" % (name, cap))
@@ -977,13 +978,15 @@ def case_ticket(checks, omk, base):
                      "unavailable ...\"" % name, out)
         checks.equal(req_names(c.d), [m.group(2).decode()] if m else ["?"],
                      "%s: that file is in spool/" % name)
-        checks.check(secs < 5, "%s: ... without waiting out a retry (%.2fs)" % (name, secs))
+        checks.check(secs < 5 * mocklib.TIME_SCALE, "%s: ... without waiting out a retry "
+                     "(%.2fs)" % (name, secs))
         refs = spooled_refs(checks, name, c.d)
 
         # A second ticket with the same title while the first still waits.
         rc, out, err, secs = c.run("ticket-same-title", ["ticket", "--title",
                                                          "Backup failed on db1",
-                                                         "--details", "rc=3"], timeout=4)
+                                                         "--details", "rc=3"],
+                                   timeout=4 * mocklib.TIME_SCALE)
         checks.equal(rc, 0, "%s: a second `ticket` with the same title while the first is "
                      "spooled exits 0 (not hang)" % name)
         checks.check(b"ticket spooled as" in out, "%s: ... and says it was spooled" % name, out)

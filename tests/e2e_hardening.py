@@ -108,12 +108,20 @@ from mocklib import MockKapture, wait_for  # noqa: E402
 MB = 1024 * 1024
 ENV = {"TZ": "UTC"}
 RUN_TIMEOUT = 60
+# What hostile input may take at most (longer under valgrind, see mocklib).
+BOUND = 10 * mocklib.TIME_SCALE
+# How much sooner than [kapture] timeout a transfer may end as the server
+# sees it: curl's clock starts before the server accepts (slow under valgrind).
+EARLY = 0.5 * mocklib.TIME_SCALE
 SHUTDOWN = 2                      # [spool] shutdown_timeout, seconds
 HTTP_MAX_RESPONSE = 1024 * 1024   # plugin/http.h
 ADD_PATH = mocklib.ADD_PATH
 
 KNOBS = {"timeout": "3s", "connect_timeout": "1s", "retry_max": "2s",
          "auth_retry": "1s"}
+if mocklib.VALGRIND:    # a TLS handshake alone can take seconds there
+    KNOBS.update(timeout="%gs" % (3 * mocklib.TIME_SCALE),
+                 connect_timeout="%gs" % mocklib.TIME_SCALE)
 
 RULES = (
     "[alert]\n"
@@ -625,7 +633,7 @@ def case_long_line(checks, omk, base):
         stdin = line1 + alert("after", 2) + line3
         rc, out, err, secs = c.run(name, ["-c", conf], stdin)
         checks.equal(rc, 0, "%s: two 10 MB lines -> exit 0" % name)
-        checks.check(secs < 10, "%s: handled within 10 s (%.2fs)" % (name, secs))
+        checks.check(secs < BOUND, "%s: handled within %g s (%.2fs)" % (name, BOUND, secs))
         st = stats_lines(err.decode("utf-8", "replace"))
         got = {k: st[-1].get(k) for k in ("lines", "truncated", "tickets")} if st else None
         checks.equal(got, {"lines": 3, "truncated": 2, "tickets": 3},
@@ -710,7 +718,7 @@ def case_json(checks, omk, base):
         stdin = "\n".join(lines).encode() + b"\n"
         rc, out, err, secs = c.run(name, ["-c", conf, "-v"], stdin)
         checks.equal(rc, 0, "%s: exit 0" % name)
-        checks.check(secs < 10, "%s: within 10 s (%.2fs)" % (name, secs))
+        checks.check(secs < BOUND, "%s: within %g s (%.2fs)" % (name, BOUND, secs))
         got = sorted(t.split(" #")[0] for t in titles(c.mock))
         checks.equal(got, ["Alert deep", "Alert deep", "Alert esc", "Alert trailing",
                            "Alert wide"],
@@ -735,7 +743,7 @@ def case_json(checks, omk, base):
         rc, out, err, secs = c.run(name + "-10MB", ["-c", conf2, "-v"], data)
         checks.equal(rc, 0, "%s: a %.1f MB JSON line with 100000 keys -> exit 0"
                      % (name, len(data) / MB))
-        checks.check(secs < 10, "%s: ... within 10 s (%.2fs)" % (name, secs))
+        checks.check(secs < BOUND, "%s: ... within %g s (%.2fs)" % (name, BOUND, secs))
         checks.check("Alert huge #7" in titles(c.mock),
                      "%s: ... and its alert is ticketed" % name, titles(c.mock))
         st = stats_lines(err.decode("utf-8", "replace"))
@@ -761,7 +769,7 @@ def case_backtrack(checks, omk, base):
             slowest = max(slowest, time.monotonic() - t1)
         secs = time.monotonic() - t0
         checks.equal(replies, ["OK"] * n, "%s: each of %d crafted lines answered OK" % (name, n))
-        checks.check(secs < 10 and slowest < 2,
+        checks.check(secs < BOUND and slowest < BOUND / 5,
                      "%s: bounded: %d lines in %.2fs, slowest %.3fs" % (name, n, secs, slowest))
         checks.equal(h.ask("aaaa"), "OK", "%s: the next line is answered" % name)
         ok = wait_for(lambda: len(c.mock.successes()) >= 1, 10)
@@ -877,7 +885,7 @@ def endless_body(checks, c, srv, h, name):
                  % (name, len(recs)))
     if recs and recs[0]["closed"]:
         dur = recs[0]["closed"] - recs[0]["accepted"]
-        checks.check(2.5 <= dur <= 3 + 5, "%s: the first attempt ended at [kapture] timeout "
+        checks.check(3 - EARLY <= dur <= 3 + 5, "%s: the first attempt ended at [kapture] timeout "
                      "3s (+5 s at most): %.2fs" % (name, dur))
     checks.equal((len(req_names(c.spool())), req_names(c.spool(), "failed")),
                  (1, []), "%s: the request stays spooled for retry" % name)
@@ -927,7 +935,7 @@ def slowloris_body(checks, c, srv, h, name):
                  % (name, len(recs)))
     if first.get("closed"):
         dur = first["closed"] - first["accepted"]
-        checks.check(3.5 <= dur <= 4 + 5, "%s: its first attempt ended at [kapture] timeout "
+        checks.check(4 - EARLY <= dur <= 4 + 5, "%s: its first attempt ended at [kapture] timeout "
                      "4s (+5 s at most): %.2fs, %d bytes of answer" % (name, dur, first["sent"]))
     checks.equal((len(req_names(c.spool())), req_names(c.spool(), "failed")),
                  (2, []), "%s: both requests stay spooled" % name)
@@ -1398,11 +1406,14 @@ def case_secrets(checks, omk, base):
                                     "VISIBLE" if tok in environ else "not visible"))
         checks.check(tok not in argv, "%s: /proc/PID/cmdline (KAPTURE_TOKEN) does not hold "
                      "the token" % name)
-        checks.check(tok not in environ,
-                     "%s: /proc/PID/environ (KAPTURE_TOKEN) does not show the token (the "
-                     "initial environment block, which unsetenv() leaves as it was)" % name,
-                     "KAPTURE_TOKEN=<the token> is still in the process's initial "
-                     "environment block, readable by root (and ptrace-capable users)")
+        if mocklib.VALGRIND:    # that block is valgrind's own, the client has a copy
+            print("%s: under valgrind: /proc/PID/environ not checked" % name)
+        else:
+            checks.check(tok not in environ,
+                         "%s: /proc/PID/environ (KAPTURE_TOKEN) does not show the token (the "
+                         "initial environment block, which unsetenv() leaves as it was)" % name,
+                         "KAPTURE_TOKEN=<the token> is still in the process's initial "
+                         "environment block, readable by root (and ptrace-capable users)")
         checks.equal(core_limit(h.pid), ["0", "0"], "%s: core dumps off: Max core file size "
                      "0 0 (KAPTURE_TOKEN)" % name)
         h.stats()
@@ -1562,6 +1573,9 @@ def case_unprivileged(checks, omk, base):
     name = "unprivileged"
     if os.geteuid() != 0:
         print("%s: not root: skipped" % name)
+        return
+    if mocklib.VALGRIND:    # as nobody, no access to the log dir or the build dir
+        print("%s: under valgrind: skipped" % name)
         return
     setpriv = shutil.which("setpriv")
     if setpriv is None:

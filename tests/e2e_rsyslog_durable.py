@@ -170,7 +170,7 @@ def helper_pids(omk, conf):
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0] == omk.encode() and conf.encode() in argv[1:]:
+        if mocklib.argv_runs(argv, omk) and conf.encode() in argv[1:]:
             pids.append(int(name))
     return pids
 

@@ -11,7 +11,9 @@ Also: Helper (omkapture as a long-running process), run_cases (the main()
 of a test made of cases), and a private rsyslogd for the rsyslog tests
 (Rsyslogd, write_rsyslog_files, RSYSLOG_CONF).
 
-Set OMK_KEEP_TMP=1 to keep temporary directories for inspection.
+Set OMK_KEEP_TMP=1 to keep temporary directories for inspection, and
+OMK_VALGRIND=1 to run every omkapture under valgrind memcheck (see
+valgrind_wrapper; tests/valgrind_check.py reads the logs).
 """
 
 import argparse
@@ -278,7 +280,24 @@ def valgrind_wrapper(omk):
         f.write(script)
     os.chmod(tmp, 0o755)
     os.replace(tmp, wrapper)
+    VALGRIND_TARGETS[wrapper] = omk
     return wrapper
+
+
+VALGRIND_TARGETS = {}    # wrapper -> the binary it runs under valgrind
+
+
+def argv_runs(argv, omk):
+    """True if argv (/proc/PID/cmdline split at NULs, bytes) is a process
+    of omk, a path from binary_from_args: argv[0] is omk, or, for a
+    valgrind wrapper, valgrind's argv naming the wrapped binary."""
+    if not argv:
+        return False
+    if argv[0] == os.fsencode(omk):
+        return True
+    target = VALGRIND_TARGETS.get(omk)
+    return (target is not None and b"valgrind" in os.path.basename(argv[0])
+            and os.fsencode(target) in argv[1:])
 
 
 def valgrind_caught(pid):
@@ -420,7 +439,7 @@ class Helper:
     env: extra variables on top of omkapture_env(); name: for messages.
     """
 
-    REPLY_TIMEOUT = 10.0 * TIME_SCALE
+    REPLY_TIMEOUT = 10.0
 
     def __init__(self, binary, args, env=None, name="helper"):
         self.name = name
@@ -461,9 +480,11 @@ class Helper:
         self.proc.stdin.flush()
 
     def reply(self, timeout=REPLY_TIMEOUT):
-        """The next stdout line without its newline, or None on timeout/EOF."""
+        """The next stdout line without its newline, or None on timeout/EOF.
+        The timeout is multiplied by TIME_SCALE (valgrind)."""
         try:
-            return self.lines.get(timeout=timeout).decode("utf-8", "replace").rstrip("\n")
+            return self.lines.get(timeout=timeout * TIME_SCALE).decode(
+                "utf-8", "replace").rstrip("\n")
         except queue.Empty:
             return None
 
