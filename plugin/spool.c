@@ -266,15 +266,27 @@ spool_clean_tmp(struct spool *sp)
 static void
 spool_register(struct spool *sp)
 {
-	char name[64];
+	char name[64], tmp[64];
+	int fd;
 
+	/* Locked before it has its name: another process that finds
+	 * <pid>.lock unlocked takes its owner for dead and deletes it, and
+	 * would, between our open and our flock. */
 	snprintf(name, sizeof(name), "%ld.lock", (long)getpid());
-	sp->lockfd = openat(sp->tmpfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
+	snprintf(tmp, sizeof(tmp), "%ld-lock.tmp", (long)getpid());
+	unlinkat(sp->tmpfd, tmp, 0);
+	sp->lockfd = -1;
+	fd = openat(sp->tmpfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (sp->lockfd >= 0 && flock(sp->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		close(sp->lockfd);
-		sp->lockfd = -1;
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    renameat(sp->tmpfd, tmp, sp->tmpfd, name) < 0) {
+		close(fd);
+		unlinkat(sp->tmpfd, tmp, 0);
+		return;
 	}
+	sp->lockfd = fd;
 }
 
 bool
