@@ -508,6 +508,19 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 {
 	const char *why;
 	const char *f = c->path;
+	/* Whole numbers and durations that must be positive. */
+	const struct {
+		const int64_t *v;
+		const char *section, *key, *unit;
+	} at_least_1[] = {
+		{ &c->retry_max, "kapture", "retry_max", "s" },
+		{ &c->auth_retry, "kapture", "auth_retry", "s" },
+		{ &c->max_keys, "dedup", "max_keys", "" },
+		{ &c->state_interval, "dedup", "state_interval", "s" },
+		{ &c->stats_interval, "stats", "interval", "s" },
+		{ &c->storm_quiet, "limits", "storm_quiet", "s" },
+	};
+	size_t i;
 
 	if (c->url == NULL) {
 		if (need_url)
@@ -521,10 +534,7 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 		    "[kapture] update_url \"%s\": %s", c->update_url, why);
 	if (c->ref_field == NULL || *c->ref_field == '\0')
 		diag_error(d, f, 0, "[kapture] ref_field must not be empty");
-	else if (!utf8_valid(c->ref_field, strlen(c->ref_field)) ||
-	    strpbrk(c->ref_field, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
-	    "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19"
-	    "\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != NULL)
+	else if (!utf8_printable(c->ref_field))
 		diag_error(d, f, conf_line(c, "kapture", "ref_field"),
 		    "[kapture] ref_field must be valid UTF-8 without control "
 		    "characters");
@@ -532,24 +542,12 @@ conf_validate(struct conf *c, struct diags *d, bool need_url)
 		diag_error(d, f, 0, "[kapture] concurrency must be 1..256");
 	if (c->timeout < 1)
 		diag_error(d, f, 0, "[kapture] timeout must be at least 1s");
-	if (c->retry_max < 1)
-		diag_error(d, f, conf_line(c, "kapture", "retry_max"),
-		    "[kapture] retry_max must be at least 1s");
-	if (c->auth_retry < 1)
-		diag_error(d, f, conf_line(c, "kapture", "auth_retry"),
-		    "[kapture] auth_retry must be at least 1s");
-	if (c->max_keys < 1)
-		diag_error(d, f, conf_line(c, "dedup", "max_keys"),
-		    "[dedup] max_keys must be at least 1");
-	if (c->state_interval < 1)
-		diag_error(d, f, conf_line(c, "dedup", "state_interval"),
-		    "[dedup] state_interval must be at least 1s");
-	if (c->stats_interval < 1)
-		diag_error(d, f, conf_line(c, "stats", "interval"),
-		    "[stats] interval must be at least 1s");
-	if (c->storm_quiet < 1)
-		diag_error(d, f, conf_line(c, "limits", "storm_quiet"),
-		    "[limits] storm_quiet must be at least 1s");
+	for (i = 0; i < sizeof(at_least_1) / sizeof(at_least_1[0]); i++)
+		if (*at_least_1[i].v < 1)
+			diag_error(d, f, conf_line(c, at_least_1[i].section,
+			    at_least_1[i].key), "[%s] %s must be at least 1%s",
+			    at_least_1[i].section, at_least_1[i].key,
+			    at_least_1[i].unit);
 	if (c->comment_sub_status == NULL)
 		diag_error(d, f, conf_line(c, "kapture", "comment_sub_status"),
 		    "[kapture] comment_sub_status must not be empty (the "

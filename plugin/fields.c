@@ -77,13 +77,10 @@ fields_add(struct field_node *root, const char *path, struct tmpl *value)
 	const char *why = NULL;
 
 	/* Names go into the body as they are: JSON wants them UTF-8. */
-	for (s = path; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-			why = "field names must not hold control characters";
-			goto fail;
-		}
-	if (!utf8_valid(path, strlen(path))) {
-		why = "field names must be valid UTF-8";
+	if (!utf8_printable(path)) {
+		why = utf8_valid(path, strlen(path)) ?
+		    "field names must not hold control characters" :
+		    "field names must be valid UTF-8";
 		goto fail;
 	}
 	for (;;) {

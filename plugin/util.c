@@ -80,6 +80,17 @@ xasprintf(const char *fmt, ...)
 	return p;
 }
 
+bool
+utf8_printable(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return utf8_valid(s, (size_t)(p - s));
+}
+
 int
 hex_digit(int c)
 {

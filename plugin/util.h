@@ -74,6 +74,9 @@ size_t utf8_seqlen(const unsigned char *p, size_t n);
 bool utf8_valid(const char *s, size_t n);
 /* Append s to b, replacing every invalid sequence and NUL byte with
  * U+FFFD. Returns the number of replacements. */
+/* Valid UTF-8 holding no control character (C0 or DEL): a name that
+ * goes into a JSON body as it is. */
+bool utf8_printable(const char *s);
 size_t utf8_append_repaired(struct buf *b, const char *s, size_t n);
 /* Largest prefix length <= max that does not split a UTF-8 sequence. */
 size_t utf8_cut(const char *s, size_t n, size_t max);
